@@ -1,0 +1,254 @@
+/**
+ * Input checks shared by every store, so that every backend rejects the same
+ * inputs with the same `InvalidInputError`.
+ * @module
+ */
+import { InvalidInputError } from '../../core/errors.js';
+import {
+  type FieldCondition,
+  type JsonObject,
+  MAX_INDEXES,
+  type Mutation,
+  type RecordInput,
+  type RecordRef,
+  type Where,
+} from '../contract.js';
+
+const COLLECTION_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+const INDEX_RE = /^[a-z][a-z0-9_]{0,31}$/;
+const FIELD_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+// A lone UTF-16 surrogate has no UTF-8 form: SQL drivers mangle it, so two keys could collide.
+const LONE_SURROGATE_RE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const FIELD_OPS = new Set(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'exists', 'absent', 'contains']);
+
+/** Largest serialized `data` a record may hold, in bytes of JSON. */
+export const MAX_DATA_BYTES = 64 * 1024;
+
+/** Default and largest page sizes. */
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+/** Most ops in one transaction. */
+export const MAX_TRANSACT_OPS = 25;
+
+function checkString(value: unknown, what: string, max = 512): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    throw new InvalidInputError(`${what} must be a string of 1..${max} characters`, what);
+  }
+  if (CONTROL_RE.test(value)) {
+    throw new InvalidInputError(`${what} must not contain control characters`, what);
+  }
+  if (LONE_SURROGATE_RE.test(value)) {
+    throw new InvalidInputError(`${what} must be well-formed Unicode (no lone surrogates)`, what);
+  }
+}
+
+/** Check a collection name. */
+export function checkCollection(collection: unknown): asserts collection is string {
+  if (typeof collection !== 'string' || !COLLECTION_RE.test(collection)) {
+    throw new InvalidInputError('collection must match /^[a-z][a-z0-9_-]{0,31}$/', 'collection');
+  }
+}
+
+/** Check an index name. */
+export function checkIndexName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !INDEX_RE.test(name)) {
+    throw new InvalidInputError('index name must match /^[a-z][a-z0-9_]{0,31}$/', 'index');
+  }
+}
+
+/** Check an index value. */
+export function checkIndexValue(value: unknown): asserts value is string {
+  checkString(value, 'index value');
+}
+
+/** Check a field name. */
+export function checkField(field: unknown): asserts field is string {
+  if (typeof field !== 'string' || !FIELD_RE.test(field)) {
+    throw new InvalidInputError(
+      'field name must match /^[A-Za-z_][A-Za-z0-9_]{0,63}$/',
+      String(field),
+    );
+  }
+}
+
+/** Check an expiry (ms since epoch, or null). */
+export function checkExpiry(expiresAt: unknown): asserts expiresAt is number | null {
+  if (expiresAt === null) return;
+  if (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt < 0) {
+    throw new InvalidInputError(
+      'expiresAt must be a non-negative integer (ms) or null',
+      'expiresAt',
+    );
+  }
+}
+
+/** Check a clock reading. */
+export function checkNow(now: unknown): asserts now is number {
+  if (typeof now !== 'number' || !Number.isSafeInteger(now) || now < 0) {
+    throw new InvalidInputError('now must be a non-negative integer (ms since epoch)', 'now');
+  }
+}
+
+/** Check a record address and return its partition. */
+export function checkRef(ref: RecordRef): string {
+  if (typeof ref !== 'object' || ref === null)
+    throw new InvalidInputError('ref must be an object', 'ref');
+  checkCollection(ref.collection);
+  checkString(ref.key, 'key');
+  if (ref.partition !== undefined) checkString(ref.partition, 'partition');
+  return ref.partition ?? ref.key;
+}
+
+function checkJsonValue(value: unknown, depth: number): void {
+  if (depth > 32) throw new InvalidInputError('data is nested too deeply (max 32)', 'data');
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new InvalidInputError('data numbers must be finite', 'data');
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) checkJsonValue(v, depth + 1);
+    return;
+  }
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new InvalidInputError('data must hold plain JSON values only', 'data');
+    }
+    for (const v of Object.values(value as object)) checkJsonValue(v, depth + 1);
+    return;
+  }
+  throw new InvalidInputError(`data must hold JSON values only (found ${typeof value})`, 'data');
+}
+
+/** Check a record's data object. */
+export function checkData(data: unknown): asserts data is JsonObject {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new InvalidInputError('data must be a JSON object', 'data');
+  }
+  for (const k of Object.keys(data)) checkField(k);
+  checkJsonValue(data, 0);
+  if (Buffer.byteLength(JSON.stringify(data)) > MAX_DATA_BYTES) {
+    throw new InvalidInputError(`data must serialize to at most ${MAX_DATA_BYTES} bytes`, 'data');
+  }
+}
+
+/** Check index values. */
+export function checkIndexes(index: unknown): void {
+  if (index === undefined) return;
+  if (typeof index !== 'object' || index === null)
+    throw new InvalidInputError('index must be an object', 'index');
+  const entries = Object.entries(index);
+  if (entries.length > MAX_INDEXES) {
+    throw new InvalidInputError(`a record carries at most ${MAX_INDEXES} index values`, 'index');
+  }
+  for (const [k, v] of entries) {
+    checkIndexName(k);
+    checkIndexValue(v);
+  }
+}
+
+/** Check a whole record input; returns its partition. */
+export function checkRecordInput(record: RecordInput): string {
+  const partition = checkRef(record);
+  checkData(record.data);
+  checkExpiry(record.expiresAt);
+  checkIndexes(record.index);
+  return partition;
+}
+
+function checkFieldCondition(c: FieldCondition): void {
+  if (typeof c !== 'object' || c === null)
+    throw new InvalidInputError('condition must be an object', 'where');
+  checkField(c.field);
+  if (!FIELD_OPS.has(c.op))
+    throw new InvalidInputError(`unknown condition op ${String(c.op)}`, 'where');
+  if (c.op === 'exists' || c.op === 'absent') return;
+  const v = (c as { value: unknown }).value;
+  if (c.op === 'contains') {
+    if (typeof v !== 'string') throw new InvalidInputError('contains takes a string', 'where');
+    return;
+  }
+  if (c.op === 'eq' || c.op === 'ne') {
+    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) {
+      throw new InvalidInputError('eq/ne take a string, number, boolean or null', 'where');
+    }
+    if (typeof v === 'number' && !Number.isFinite(v))
+      throw new InvalidInputError('numbers must be finite', 'where');
+    return;
+  }
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new InvalidInputError(`${c.op} takes a finite number`, 'where');
+  }
+}
+
+/** Check field conditions. */
+export function checkFieldConditions(fields: readonly FieldCondition[] | undefined): void {
+  if (fields === undefined) return;
+  if (!Array.isArray(fields)) throw new InvalidInputError('fields must be an array', 'where');
+  for (const c of fields) checkFieldCondition(c);
+}
+
+/** Check a `where`. */
+export function checkWhere(where: Where | undefined): void {
+  if (where === undefined) return;
+  if (typeof where !== 'object' || where === null)
+    throw new InvalidInputError('where must be an object', 'where');
+  if (where.version !== undefined && (!Number.isSafeInteger(where.version) || where.version < 1)) {
+    throw new InvalidInputError('where.version must be a positive integer', 'where');
+  }
+  if (where.liveAt !== undefined) checkNow(where.liveAt);
+  checkFieldConditions(where.fields);
+}
+
+/** Check a mutation. */
+export function checkMutation(m: Mutation): void {
+  if (typeof m !== 'object' || m === null)
+    throw new InvalidInputError('mutation must be an object', 'mutation');
+  const seen = new Set<string>();
+  const claim = (f: string) => {
+    checkField(f);
+    if (seen.has(f)) throw new InvalidInputError(`field ${f} appears twice in one mutation`, f);
+    seen.add(f);
+  };
+  if (m.set !== undefined) {
+    checkData(m.set);
+    for (const f of Object.keys(m.set)) claim(f);
+  }
+  if (m.inc !== undefined) {
+    for (const [f, n] of Object.entries(m.inc)) {
+      claim(f);
+      if (typeof n !== 'number' || !Number.isFinite(n))
+        throw new InvalidInputError('inc takes finite numbers', f);
+    }
+  }
+  for (const f of m.unset ?? []) claim(f);
+  for (const group of [m.add, m.remove]) {
+    if (group === undefined) continue;
+    for (const [f, items] of Object.entries(group)) {
+      claim(f);
+      if (!Array.isArray(items) || items.some((i) => typeof i !== 'string')) {
+        throw new InvalidInputError('add/remove take arrays of strings', f);
+      }
+    }
+  }
+  if (m.expiresAt !== undefined) checkExpiry(m.expiresAt);
+  if (m.index !== undefined) {
+    for (const [k, v] of Object.entries(m.index)) {
+      checkIndexName(k);
+      if (v !== null) checkIndexValue(v);
+    }
+  }
+}
+
+/** Check and default a page size. */
+export function checkLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new InvalidInputError(`limit must be an integer in 1..${MAX_LIMIT}`, 'limit');
+  }
+  return limit;
+}

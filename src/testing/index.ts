@@ -1,0 +1,20 @@
+/**
+ * `tessera/testing`: the conformance suites every store passes, a fake clock,
+ * and the helpers to race several OS processes against one store.
+ * @module
+ */
+export { createFakeClock, type FakeClock } from '../core/clock.js';
+export {
+  type RaceResult,
+  type RaceTask,
+  raceAcrossProcesses,
+  type WorkerStoreSpec,
+} from './race.js';
+export {
+  randomSuffix,
+  rejectsWithCode,
+  type SuiteOptions,
+  type TestRunner,
+  withStore,
+} from './runner.js';
+export { defineStoreSuite, type StoreSuiteOptions } from './store-suite.js';
