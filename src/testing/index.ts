@@ -4,6 +4,8 @@
  * @module
  */
 export { createFakeClock, type FakeClock } from '../core/clock.js';
+export { defineActionTokensSuite, testKeyring } from './action-tokens-suite.js';
+export { defineAllSuites } from './all-suites.js';
 export {
   type RaceResult,
   type RaceTask,

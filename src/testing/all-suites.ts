@@ -1,0 +1,22 @@
+/**
+ * Every conformance suite in one call: the store primitives and each domain
+ * module on top. A backend's test file is this call plus its own cases.
+ * @module
+ */
+import { defineActionTokensSuite } from './action-tokens-suite.js';
+import { defineStoreSuite, type StoreSuiteOptions } from './store-suite.js';
+
+/**
+ * Define every conformance suite against one backend.
+ *
+ * @example
+ * ```ts
+ * import { describe, it } from 'vitest';
+ * import { defineAllSuites } from 'tessera/testing';
+ * defineAllSuites({ name: 'memory', runner: { describe, it }, createStore: () => createMemoryStore() });
+ * ```
+ */
+export function defineAllSuites(options: StoreSuiteOptions): void {
+  defineStoreSuite(options);
+  defineActionTokensSuite(options);
+}
