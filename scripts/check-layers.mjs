@@ -2,10 +2,11 @@
 // Layering check: `core` and the domain folders import nothing from store
 // implementations, HTTP, the server, the CLI or a framework/driver; only the
 // store contract's types. Exits 1 with the offending imports listed.
+// Usage: node scripts/check-layers.mjs [srcDir]   (default: ./src)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
-const root = resolve(import.meta.dirname, '..', 'src');
+const root = resolve(process.argv[2] ?? resolve(import.meta.dirname, '..', 'src'));
 const guarded = ['core', 'action-tokens', 'challenges', 'access-tokens', 'sessions', 'jwt'];
 const forbiddenDirs = ['stores', 'http', 'server', 'cli', 'compat', 'cdk', 'testing'];
 const allowedStoreFiles = new Set(['stores/contract.js', 'stores/contract.ts']);

@@ -1,0 +1,58 @@
+/**
+ * `tessera serve`: run the service.
+ * @module
+ */
+import { parseServeConfig, SERVE_OPTIONS } from '../../server/config.js';
+import { startService } from '../../server/serve.js';
+import type { CliCommand } from '../context.js';
+
+const help = [
+  'Usage: tessera serve [options]',
+  '',
+  'Start the Tessera service. On first start it creates the data directory, a',
+  'server secret (mode 0600) and an admin credential, which it prints once.',
+  '',
+  'Options (flag, environment variable, default):',
+  ...SERVE_OPTIONS.map(
+    (o) =>
+      `  ${`${o.flag} ${o.value}`.padEnd(22)} ${o.env.padEnd(20)} ${o.defaultValue.padEnd(12)} ${o.description}`,
+  ),
+  '',
+  'Environment only:',
+  '  TESSERA_SECRET       id:secret[,id:secret...]  server keys (first active); default: <data-dir>/server-secret',
+  '  TESSERA_ADMIN_TOKEN  a fixed admin credential instead of the generated one',
+  '',
+].join('\n');
+
+/** The `serve` command. */
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'start the HTTP service (SQLite in ./.tessera by default)',
+  help,
+  async run(args, ctx) {
+    const config = parseServeConfig(args);
+    const svc = await startService(config);
+    // Signal handlers first, so a supervisor that signals as soon as it reads the URL is honoured.
+    const stopped = new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        ctx.io.err(`tessera: ${signal}, shutting down\n`);
+        svc.close().then(resolve, (err) => {
+          ctx.io.err(`tessera: error while closing: ${(err as Error).message}\n`);
+          resolve();
+        });
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    // One write, so a reader sees the URL and the credential together.
+    ctx.io.out(
+      `tessera: listening on ${svc.url} (store ${config.store}, data ${config.dataDir})\n${
+        svc.newAdminCredential
+          ? `tessera: admin credential (printed once, store it now; rotate with \`tessera admin rotate\`):\n  ${svc.newAdminCredential}\n`
+          : ''
+      }`,
+    );
+    await stopped;
+    return 0;
+  },
+};
