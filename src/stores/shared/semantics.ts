@@ -79,8 +79,13 @@ export function materialize(input: RecordInput, partition: string, version = 1):
  * @throws InvalidInputError when `inc` targets a non-number or `add`/`remove` a non-array
  */
 export function applyMutation(record: StoredRecord, m: Mutation): StoredRecord {
-  const data: JsonObject = structuredClone(record.data);
-  if (m.set) for (const [k, v] of Object.entries(m.set)) data[k] = structuredClone(v);
+  // A shallow copy: unchanged values are shared with the previous version, which
+  // no store mutates in place (the memory store freezes records; others serialize).
+  const data: JsonObject = { ...record.data };
+  if (m.set) {
+    for (const [k, v] of Object.entries(m.set))
+      data[k] = typeof v === 'object' && v !== null ? structuredClone(v) : v;
+  }
   if (m.inc) {
     for (const [k, n] of Object.entries(m.inc)) {
       const cur = data[k];
