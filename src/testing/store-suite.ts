@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createFakeClock } from '../core/clock.js';
-import type { RecordInput, Store, StoredRecord } from '../stores/contract.js';
+import type { JsonObject, RecordInput, Store, StoredRecord } from '../stores/contract.js';
 import { raceAcrossProcesses, type WorkerStoreSpec } from './race.js';
 import { randomSuffix, rejectsWithCode, type SuiteOptions, withStore } from './runner.js';
 
@@ -801,6 +801,10 @@ export function defineStoreSuite(options: StoreSuiteOptions): void {
             s.put(rec(c, 'k', { 'bad field': 1 }), { mode: 'insert', now }),
             INVALID,
           );
+          const bad: JsonObject[] = [{ s: 'a\u0000b' }, { s: 'a\ud800b' }, { o: { 'k\u0000': 1 } }];
+          for (const data of bad) {
+            await rejectsWithCode(s.put(rec(c, 'k', data), { mode: 'insert', now }), INVALID);
+          }
           await rejectsWithCode(
             s.put(rec(c, 'k', { big: 'x'.repeat(70_000) }), { mode: 'insert', now }),
             INVALID,

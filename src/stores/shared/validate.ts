@@ -104,7 +104,15 @@ export function checkRef(ref: RecordRef): string {
 
 function checkJsonValue(value: unknown, depth: number): void {
   if (depth > 32) throw new InvalidInputError('data is nested too deeply (max 32)', 'data');
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (value === null || typeof value === 'boolean') return;
+  if (typeof value === 'string') {
+    // Every backend must store the same strings: jsonb refuses NUL, and a lone
+    // surrogate has no UTF-8 form.
+    if (value.includes('\u0000') || LONE_SURROGATE_RE.test(value)) {
+      throw new InvalidInputError('data strings must be well-formed Unicode without NUL', 'data');
+    }
+    return;
+  }
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new InvalidInputError('data numbers must be finite', 'data');
     return;
@@ -118,7 +126,10 @@ function checkJsonValue(value: unknown, depth: number): void {
     if (proto !== Object.prototype && proto !== null) {
       throw new InvalidInputError('data must hold plain JSON values only', 'data');
     }
-    for (const v of Object.values(value as object)) checkJsonValue(v, depth + 1);
+    for (const [k, v] of Object.entries(value as object)) {
+      checkJsonValue(k, depth + 1);
+      checkJsonValue(v, depth + 1);
+    }
     return;
   }
   throw new InvalidInputError(`data must hold JSON values only (found ${typeof value})`, 'data');
