@@ -1,0 +1,201 @@
+/**
+ * The PHC strings of token secrets: writing them with the configured hash, and
+ * checking a stored or supplied one without a secret (for `register`,
+ * `update({ secretPhc })` and the bootstrap PHC). Verification itself is the
+ * core's {@link verifyPhc}, bounded and constant-time.
+ * @module
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { decodeStrictBase64Unpadded } from '../core/encoding/base64url.js';
+import {
+  createHmacHasher,
+  type ParsedPhc,
+  parsePhc,
+  type ScryptPhcOptions,
+  scryptPhc,
+  sha256Phc,
+  type VerifyPhcResult,
+  verifyPhc,
+} from '../core/hashing.js';
+import type { Keyring } from '../core/keyring.js';
+import type { SecretHash } from './types.js';
+
+/** HKDF purpose of the HMAC key that hashes token secrets. */
+export const HMAC_PURPOSE = 'access-tokens';
+
+/** Why a PHC string cannot verify any secret (the seed's reason strings). */
+export type PhcProblem = 'invalid_phc' | 'unsupported_algorithm' | 'invalid_parameters';
+
+// The bounds the core's verifyPhc enforces on scrypt (see src/core/hashing.ts);
+// test/access-tokens/phc.test.ts checks that both agree.
+const SCRYPT_BOUNDS = { ln: [1, 20], r: [1, 32], p: [1, 16], salt: [8, 64], hash: [16, 64] };
+const DECIMAL_RE = /^(0|[1-9][0-9]{0,8})$/;
+
+function inRange(value: number, [lo, hi]: number[]): boolean {
+  return Number.isSafeInteger(value) && value >= lo! && value <= hi!;
+}
+
+function onlyParams(parsed: ParsedPhc, allowed: readonly string[]): boolean {
+  return Object.keys(parsed.params).every((name) => allowed.includes(name));
+}
+
+/** Reason scrypt parameters are out of bounds, or undefined. */
+export function scryptParamsProblem(o: Required<ScryptPhcOptions>): string | undefined {
+  if (!inRange(o.ln, SCRYPT_BOUNDS.ln)) return 'ln must be in 1..20';
+  if (!inRange(o.r, SCRYPT_BOUNDS.r)) return 'r must be in 1..32';
+  if (!inRange(o.p, SCRYPT_BOUNDS.p)) return 'p must be in 1..16';
+  const n = 2 ** o.ln;
+  if (128 * n * o.r > 256 * 1024 * 1024) return '128*N*r must be at most 256 MiB';
+  if (n * o.r * o.p > 2 ** 24) return 'N*r*p must be at most 2^24';
+  if (!inRange(o.saltBytes, SCRYPT_BOUNDS.salt)) return 'saltBytes must be in 8..64';
+  if (!inRange(o.keyBytes, SCRYPT_BOUNDS.hash)) return 'keyBytes must be in 16..64';
+  return undefined;
+}
+
+function scryptProblem(parsed: ParsedPhc): PhcProblem | undefined {
+  const { params, salt, hash } = parsed;
+  if (parsed.version !== undefined || !onlyParams(parsed, ['ln', 'r', 'p'])) {
+    return 'invalid_parameters';
+  }
+  const raw = [params.ln, params.r, params.p];
+  if (salt === undefined || hash === undefined) return 'invalid_parameters';
+  if (raw.some((v) => v === undefined || !DECIMAL_RE.test(v))) return 'invalid_parameters';
+  const [ln, r, p] = raw.map(Number) as [number, number, number];
+  const problem = scryptParamsProblem({ ln, r, p, saltBytes: salt.length, keyBytes: hash.length });
+  return problem === undefined ? undefined : 'invalid_parameters';
+}
+
+/**
+ * Whether a PHC string could verify a secret, judged without one: the same
+ * rules as the core's `verifyPhc` (`$sha256$`, `$hmac-sha256$` with a key id
+ * of `keyring`, bounded `$scrypt$`).
+ *
+ * @param phc - the PHC string (any value)
+ * @param keyring - the keyring `$hmac-sha256$` strings must name a key of
+ * @returns the problem, or `undefined` when the string is usable
+ * @example `phcProblem('$fake') // 'invalid_phc'`
+ */
+export function phcProblem(phc: unknown, keyring: Keyring | undefined): PhcProblem | undefined {
+  if (typeof phc !== 'string') return 'invalid_phc';
+  let parsed: ParsedPhc;
+  try {
+    parsed = parsePhc(phc);
+  } catch {
+    return 'invalid_phc';
+  }
+  const { hash } = parsed;
+  switch (parsed.id) {
+    case 'sha256':
+      return parsed.version === undefined &&
+        parsed.salt === undefined &&
+        Object.keys(parsed.params).length === 0 &&
+        hash?.length === 32
+        ? undefined
+        : 'invalid_parameters';
+    case 'hmac-sha256': {
+      const keyId = parsed.params.k;
+      const ok =
+        parsed.version === undefined &&
+        parsed.salt === undefined &&
+        onlyParams(parsed, ['k']) &&
+        keyId !== undefined &&
+        hash?.length === 32 &&
+        keyring?.ids.includes(keyId) === true;
+      return ok ? undefined : 'invalid_parameters';
+    }
+    case 'scrypt':
+      return scryptProblem(parsed);
+    default:
+      return 'unsupported_algorithm';
+  }
+}
+
+/** Hashes new secrets and verifies presented ones. */
+export interface SecretHasher {
+  /** PHC string of `secret` under the configured hash. */
+  hash(secret: Buffer): Promise<string>;
+  /**
+   * The core's bounded, constant-time verification, with this hasher's
+   * keyring. Well-formed `$sha256$` and `$hmac-sha256$` strings take a fast
+   * path with the same outcome (pass `sha256` when the SHA-256 of the secret
+   * is already known); anything else goes through the core's `verifyPhc`.
+   */
+  verify(secret: Buffer, phc: string, sha256?: Buffer): Promise<VerifyPhcResult>;
+  /**
+   * Spend what a wrong-secret check of a SHA-256 or HMAC hash spends, so an
+   * unknown token id answers in about the time a wrong secret does.
+   */
+  spend(secret: Buffer): void;
+}
+
+const FAST_SHA256_RE = /^\$sha256\$([A-Za-z0-9+/]{43})$/;
+const FAST_HMAC_RE = /^\$hmac-sha256\$k=([A-Za-z0-9_-]{1,32})\$([A-Za-z0-9+/]{43})$/;
+const EMPTY_32 = Buffer.alloc(32);
+const VALID: VerifyPhcResult = Object.freeze({ valid: true });
+const WRONG: VerifyPhcResult = Object.freeze({ valid: false, reason: 'invalid_secret' });
+
+function decode32(text: string): Buffer | undefined {
+  try {
+    return decodeStrictBase64Unpadded(text, 32);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A hasher for token secrets.
+ *
+ * @param kind - the hash of new secrets
+ * @param keyring - needed for `hmac-sha256` (and to verify such strings)
+ * @param scrypt - scrypt parameters (complete)
+ * @throws TypeError when `kind` is `hmac-sha256` without a keyring
+ * @example `const phc = await createSecretHasher('sha256').hash(secret);`
+ */
+export function createSecretHasher(
+  kind: SecretHash,
+  keyring?: Keyring,
+  scrypt?: Required<ScryptPhcOptions>,
+): SecretHasher {
+  const hmac = keyring === undefined ? undefined : createHmacHasher(keyring, HMAC_PURPOSE);
+  let hash: (secret: Buffer) => Promise<string>;
+  if (kind === 'sha256') {
+    hash = async (secret) => sha256Phc(secret);
+  } else if (kind === 'hmac-sha256') {
+    if (hmac === undefined) throw new TypeError('hash "hmac-sha256" needs a keyring');
+    hash = async (secret) => hmac.hash(secret);
+  } else {
+    hash = (secret) => scryptPhc(secret, scrypt);
+  }
+  const options = keyring === undefined ? {} : { keyring, purpose: HMAC_PURPOSE };
+
+  /** The outcome for a well-formed SHA-256 or HMAC string, or undefined to ask the core. */
+  function fast(secret: Buffer, phc: string, sha256?: Buffer): VerifyPhcResult | undefined {
+    let m = FAST_SHA256_RE.exec(phc);
+    if (m !== null) {
+      const stored = decode32(m[1]!);
+      if (stored === undefined) return undefined;
+      const digest = sha256 ?? createHash('sha256').update(secret).digest();
+      return timingSafeEqual(stored, digest) ? VALID : WRONG;
+    }
+    m = FAST_HMAC_RE.exec(phc);
+    if (m === null || keyring === undefined || !keyring.ids.includes(m[1]!)) return undefined;
+    const stored = decode32(m[2]!);
+    if (stored === undefined) return undefined;
+    const mac = createHmac('sha256', keyring.deriveKey(HMAC_PURPOSE, m[1]!))
+      .update(secret)
+      .digest();
+    return timingSafeEqual(stored, mac) ? VALID : WRONG;
+  }
+
+  return Object.freeze({
+    hash,
+    spend(secret: Buffer) {
+      const key = keyring === undefined ? undefined : keyring.deriveKey(HMAC_PURPOSE);
+      const mac = key === undefined ? createHash('sha256') : createHmac('sha256', key);
+      timingSafeEqual(mac.update(secret).digest(), EMPTY_32);
+    },
+    async verify(secret: Buffer, phc: string, sha256?: Buffer) {
+      return fast(secret, phc, sha256) ?? verifyPhc(secret, phc, options);
+    },
+  });
+}
