@@ -1,0 +1,183 @@
+/**
+ * The constructor options of the ms-token facade: ms-token's own shape
+ * (`backend: { name: 'redis', connection, prefix }`, `encrypt: { algorithm,
+ * sharedSecret }`), or any Tessera store (`store`), plus Tessera extensions.
+ * @module
+ */
+import type { AttemptBudget, Ttl } from '../../challenges/types.js';
+import type { Clock } from '../../core/clock.js';
+import type { Keyring } from '../../core/keyring.js';
+import type { Store } from '../../stores/contract.js';
+import {
+  checkInteger,
+  checkString,
+  invalid,
+  isObject,
+  rejectUnknown,
+  requireObject,
+} from './validation.js';
+
+/** ms-token's `encrypt.sharedSecret`: at least 32 bytes, or `{ legacy, current }`. */
+export type SharedSecret =
+  | string
+  | Uint8Array
+  | { legacy: string | Uint8Array; current: string | Uint8Array };
+
+/** Options of the facade's constructor. */
+export interface TokenManagerOptions {
+  /** ms-token's backend: only `redis`, with an ioredis `Redis` or `Cluster` connection. */
+  backend?: { name: 'redis'; connection: unknown; prefix?: string };
+  /** Any Tessera store, instead of `backend` (the caller runs its `migrate()`). */
+  store?: Store;
+  /**
+   * `algorithm` decrypts ms-token `v1` tokens (new tokens are always sealed
+   * with AES-256-GCM); `sharedSecret` is the `v1` key and seeds the keyring
+   * that hashes secrets and seals new tokens (`current` when given as
+   * `{ legacy, current }`; `legacy` is accepted and unused, as in ms-token 6).
+   */
+  encrypt: { algorithm: string; sharedSecret: SharedSecret };
+  /** Tessera: time source (default: the system clock). */
+  clock?: Clock;
+  /**
+   * Tessera: the ttl of a `create` without one, in seconds or `'never'`.
+   * Without it, `create` requires `ttl` (ms-token kept such tokens forever).
+   */
+  defaultTtl?: Ttl;
+  /** Tessera: attempt budgets on plain secrets (see `tessera/challenges`). */
+  attemptBudget?: AttemptBudget;
+  /** Tessera: a keyring to use instead of one derived from `sharedSecret` (for key rotation). */
+  keyring?: Keyring;
+}
+
+/** Validated options. */
+export interface ResolvedConfig {
+  readonly store: Store | undefined;
+  readonly connection: unknown;
+  readonly prefix: string | undefined;
+  readonly algorithm: string;
+  readonly sharedSecret: Buffer;
+  readonly clock: Clock | undefined;
+  readonly defaultTtl: Ttl | undefined;
+  readonly attemptBudget: AttemptBudget | undefined;
+  readonly keyring: Keyring | undefined;
+}
+
+/**
+ * Whether `c` is an ioredis `Redis` or `Cluster`. ioredis is not imported (it
+ * is an optional peer), and its classes mix `EventEmitter` into their
+ * prototype (so `constructor.name` says `EventEmitter`): recognise them by
+ * their shape instead: `isCluster`, `status`, and the command methods.
+ */
+export function isRedisClient(c: unknown): boolean {
+  if (typeof c !== 'object' || c === null) return false;
+  const r = c as Record<string, unknown>;
+  return (
+    typeof r.isCluster === 'boolean' &&
+    typeof r.status === 'string' &&
+    ['defineCommand', 'sendCommand', 'duplicate', 'pipeline', 'multi'].every(
+      (m) => typeof r[m] === 'function',
+    )
+  );
+}
+
+/** Whether `s` looks like a Tessera store. */
+export function isStore(s: unknown): s is Store {
+  if (!isObject(s)) return false;
+  return ['get', 'put', 'update', 'delete', 'transact', 'findByIndex'].every(
+    (m) => typeof s[m] === 'function',
+  );
+}
+
+function secretBytes(v: unknown, path: string[], min: number): Buffer {
+  if (v === undefined) invalid(path, 'is required', 'any.required');
+  let bytes: Buffer;
+  if (typeof v === 'string') bytes = Buffer.from(v, 'utf8');
+  else if (v instanceof Uint8Array) bytes = Buffer.from(v);
+  else return invalid(path, 'must be a buffer or a string', 'binary.base');
+  if (bytes.length < min) invalid(path, `must be at least ${min} bytes`, 'binary.min');
+  return bytes;
+}
+
+function resolveSharedSecret(v: unknown): Buffer {
+  const path = ['encrypt', 'sharedSecret'];
+  if (v === undefined) invalid(path, 'is required', 'any.required');
+  if (typeof v === 'string' || v instanceof Uint8Array) return secretBytes(v, path, 32);
+  if (isObject(v)) {
+    secretBytes(v.legacy, [...path, 'legacy'], 24);
+    const current = secretBytes(v.current, [...path, 'current'], 32);
+    rejectUnknown(v, ['legacy', 'current'], path);
+    return current;
+  }
+  return invalid(path, 'does not match any of the allowed types', 'alternatives.match');
+}
+
+/**
+ * Validate the constructor options.
+ * @throws ValidationError with ms-token's messages (`"backend.name" must be [redis]`,
+ *   `"backend.connection" does not match any of the allowed types`, `"encrypt" is required`,
+ *   `"encrypt.sharedSecret" must be at least 32 bytes`...)
+ */
+export function validateConfig(opts: unknown): ResolvedConfig {
+  const o = requireObject(opts, []);
+  let store: Store | undefined;
+  let connection: unknown;
+  let prefix: string | undefined;
+  if (o.store !== undefined) {
+    if (!isStore(o.store)) invalid(['store'], 'must be a Tessera store', 'any.custom');
+    if (o.backend !== undefined) invalid(['backend'], 'is not allowed with "store"', 'any.unknown');
+    store = o.store;
+  } else {
+    const backend = requireObject(o.backend, ['backend']);
+    const name = checkString(backend.name, ['backend', 'name'], true);
+    if (name !== 'redis') invalid(['backend', 'name'], 'must be [redis]', 'any.only');
+    if (backend.connection === undefined) {
+      invalid(['backend', 'connection'], 'is required', 'any.required');
+    }
+    if (!isRedisClient(backend.connection)) {
+      invalid(
+        ['backend', 'connection'],
+        'does not match any of the allowed types',
+        'alternatives.match',
+      );
+    }
+    connection = backend.connection;
+    prefix = checkString(backend.prefix, ['backend', 'prefix'], false);
+    rejectUnknown(backend, ['name', 'connection', 'prefix'], ['backend']);
+  }
+  const encrypt = requireObject(o.encrypt, ['encrypt']);
+  const algorithm = checkString(encrypt.algorithm, ['encrypt', 'algorithm'], true) as string;
+  const sharedSecret = resolveSharedSecret(encrypt.sharedSecret);
+  rejectUnknown(encrypt, ['algorithm', 'sharedSecret'], ['encrypt']);
+  if (o.clock !== undefined && !(isObject(o.clock) && typeof o.clock.now === 'function')) {
+    invalid(['clock'], 'must be a clock ({ now() })', 'any.custom');
+  }
+  let defaultTtl: Ttl | undefined;
+  if (o.defaultTtl !== undefined) {
+    defaultTtl = o.defaultTtl === 'never' ? 'never' : checkInteger(o.defaultTtl, ['defaultTtl'], 1);
+  }
+  if (o.attemptBudget !== undefined && !isObject(o.attemptBudget)) {
+    invalid(['attemptBudget'], 'must be of type object', 'object.base');
+  }
+  if (
+    o.keyring !== undefined &&
+    !(isObject(o.keyring) && typeof o.keyring.deriveKey === 'function')
+  ) {
+    invalid(['keyring'], 'must be a Keyring', 'any.custom');
+  }
+  rejectUnknown(
+    o,
+    ['backend', 'store', 'encrypt', 'clock', 'defaultTtl', 'attemptBudget', 'keyring'],
+    [],
+  );
+  return {
+    store,
+    connection,
+    prefix,
+    algorithm,
+    sharedSecret,
+    clock: o.clock as Clock | undefined,
+    defaultTtl,
+    attemptBudget: o.attemptBudget as AttemptBudget | undefined,
+    keyring: o.keyring as Keyring | undefined,
+  };
+}
