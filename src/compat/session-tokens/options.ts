@@ -1,0 +1,77 @@
+/**
+ * Options of the session_tokens facade, and the ms conversions it shares with
+ * the seed DB adapter (the seed measures everything in ms and uses `Infinity`
+ * for "never").
+ * @module
+ */
+import type { Clock } from '../../core/clock.js';
+import type { Keyring } from '../../core/keyring.js';
+import { createSessions, type Sessions } from '../../sessions/index.js';
+import type { Store } from '../../stores/contract.js';
+
+/** The seed's token maker type: `(prefix?) => token`. */
+export type TokenCreator = (prefix?: string) => string;
+
+/** Tessera options of the facade (the seed had none); durations in ms, `Infinity` for never. */
+export interface TokenTablesOptions {
+  /** Time source (default: the system clock). */
+  readonly clock?: Clock;
+  /** Store tokens as HMAC-SHA-256 under these keys instead of SHA-256. */
+  readonly keyring?: Keyring;
+  /** Store collections (default `sessions` and `session_tokens`). */
+  readonly collections?: { readonly sessions?: string; readonly tokens?: string };
+  /** General session (idle) timeout (default 3600000, the seed's one hour). */
+  readonly sessionTimeoutMs?: number;
+  /** Absolute cap on any session (default 30 days; the seed had none: pass `Infinity`). */
+  readonly absoluteTimeoutMs?: number;
+  /** How long a detached session lives on (default 7 days). */
+  readonly detachTimeoutMs?: number;
+  /** General token timeout (default `Infinity`, as the seed meant it). */
+  readonly tokenTimeoutMs?: number;
+  /** How long transferable tokens stay unassigned (default 24 hours). */
+  readonly disownmentTimeoutMs?: number;
+  /** Activity writes at most this often (default one hour, at least once per half timeout). */
+  readonly activityIntervalMs?: number;
+}
+
+/** `Infinity` → `null` (never); any other number must be a positive integer of ms. */
+export function fromMs(ms: number, name: string): number | null {
+  if (ms === Number.POSITIVE_INFINITY) return null;
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 1) {
+    throw new RangeError(`${name} must be a positive integer number of ms, or Infinity`);
+  }
+  return ms;
+}
+
+/** `null` (never) → `Infinity`. */
+export function toMs(ms: number | null): number {
+  return ms === null ? Number.POSITIVE_INFINITY : ms;
+}
+
+/** Build the native API the facade runs on. */
+export function nativeSessions(store: Store, options: TokenTablesOptions): Sessions {
+  const optional = (v: number | undefined, name: string) =>
+    v === undefined ? undefined : fromMs(v, name);
+  const disown = optional(options.disownmentTimeoutMs, 'disownmentTimeoutMs');
+  const activity = optional(options.activityIntervalMs, 'activityIntervalMs');
+  return createSessions({
+    store,
+    clock: options.clock,
+    keyring: options.keyring,
+    collections: options.collections,
+    absoluteTimeoutMs: optional(options.absoluteTimeoutMs, 'absoluteTimeoutMs'),
+    detachTimeoutMs: optional(options.detachTimeoutMs, 'detachTimeoutMs'),
+    ...(disown === undefined || disown === null ? {} : { disownmentTimeoutMs: disown }),
+    ...(activity === undefined || activity === null ? {} : { activityIntervalMs: activity }),
+  });
+}
+
+/** A string that has the shape of a Tessera public id (43 base64url characters). */
+export function looksLikeId(s: unknown): s is string {
+  return typeof s === 'string' && /^[A-Za-z0-9_-]{43}$/.test(s);
+}
+
+/** The seed stored non-string values as JSON text. */
+export function asSeedValue(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

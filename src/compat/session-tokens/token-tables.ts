@@ -1,0 +1,564 @@
+/**
+ * A drop-in for session_tokens' `TokenTables` class, backed by a Tessera
+ * store: the seed's snake_case method names and arguments, durations in ms,
+ * and its intended semantics, with its bugs fixed:
+ *
+ * 1. tokens have no own timeout by default (the seed gave them 0 ms);
+ * 2. detach and attach are not inverted, a detached session lives on for its
+ *    detachment timeout and attach resumes it (the seed killed it at the next tick);
+ * 3. a timed-out session is over: `active_session` is false, its bound tokens are inactive;
+ * 4. `destroy_session` takes the session token (a session id, or, as the seed
+ *    did, a token bound to the session, also work) and cleans every mapping;
+ * 5. unassigned ("orphaned") tokens wait for their disownment timeout and can
+ *    be transferred (`transfer_token(t, null, receiver)`) or acquired;
+ * 6. a transfer keeps the sellable state and amount, never deletes the value
+ *    first, and a receiver without a session still gets the token;
+ * 7. there is nothing to reload: state lives in the store and every process sees it;
+ * 8. `acquire_token` returns whether it worked;
+ * 9. every promise is awaited; store errors reach the caller (nothing is swallowed);
+ * 10. tokens come from the CSPRNG (256 bits), not `Math.random` UUIDs;
+ * 11-12. no timers: expiry is absolute time, `decrement_timers` and `shutdown` do nothing,
+ *    and activity is written at most once per interval, never every 500 ms;
+ * 13. application values never overwrite a token's own state (`_sellable`, `_price`, `_owner`).
+ *
+ * Differences to know:
+ * - every method that touches the store returns a promise (the seed had sync ones);
+ * - tokens are stored hashed, so listings return token ids (SHA-256 of the token,
+ *   43 base64url characters), never bearer tokens; management methods accept a
+ *   token or its id, lookups that authenticate (`active_session`,
+ *   `transition_token_is_active`, `acquire_token`) only the token;
+ * - tokens and session tokens must have at least 22 characters (they are looked
+ *   up by value alone); shorter ones are refused with `InvalidInputError`;
+ * - `add_session` always returns the session's hash (its id); all sessions are
+ *   shared through the store, whatever `shared` says;
+ * - an owner may have several sessions; "the owner's session" (where
+ *   transferable and bound tokens go) is their most recent live attached one;
+ * - errors are Tessera's (`ERR_TESSERA_*` codes): the seed had no error classes.
+ * @module
+ */
+import { isTesseraError, NotFoundError } from '../../core/errors.js';
+import { defaultTokenMaker, type SessionInfo, type Sessions } from '../../sessions/index.js';
+import type { SessionRef, TokenInfo, TokenRef } from '../../sessions/types.js';
+import type { Store } from '../../stores/contract.js';
+import {
+  asSeedValue,
+  fromMs,
+  looksLikeId,
+  nativeSessions,
+  type TokenCreator,
+  type TokenTablesOptions,
+  toMs,
+} from './options.js';
+import { backingOf, type DB, seedDbOver } from './seed-db.js';
+
+function isStore(x: unknown): x is Store {
+  const s = x as Store | null;
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.update === 'function' &&
+    typeof s.findByIndex === 'function' &&
+    typeof s.transact === 'function'
+  );
+}
+
+/** Refusals the seed answered with a silent no-op: here they resolve to `false`. */
+function refused(err: unknown): boolean {
+  return (
+    isTesseraError(err, 'ERR_TESSERA_NOT_FOUND') ||
+    isTesseraError(err, 'ERR_TESSERA_FORBIDDEN') ||
+    isTesseraError(err, 'ERR_TESSERA_INVALID_INPUT')
+  );
+}
+
+async function orFalse(p: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await p();
+    return true;
+  } catch (err) {
+    if (refused(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * session_tokens' `TokenTables` over a Tessera store (see the module notes for
+ * what changed and why).
+ *
+ * @example
+ * ```ts
+ * import { TokenTables } from 'tessera/compat/session-tokens';
+ * const tables = new TokenTables(store);                 // or new TokenTables(createSeedDb(store))
+ * const session = tables.create_token('s_');
+ * const hash = await tables.add_session(session, 'user-1');
+ * await tables.active_session(session, 'user-1');        // true
+ * const t = tables.create_token();
+ * await tables.add_transferable_token(t, { item: 7 }, 'user-1');
+ * await tables.transfer_token(t, 'user-1', 'user-2');
+ * ```
+ */
+export class TokenTables {
+  /** The native Tessera API this facade runs on (for code moving off the seed's API). */
+  readonly sessions: Sessions;
+  /** The seed's DB interface over the same store. */
+  readonly db: DB;
+  readonly #clock: () => number;
+  #creator: TokenCreator = defaultTokenMaker;
+  #sessionTimeoutMs: number;
+  #tokenTimeoutMs: number;
+
+  /**
+   * @param db - a Tessera `Store`, or a DB made by `createSeedDb(store)`. A seed DB
+   *   implementation of your own cannot be used: it cannot make writes atomic.
+   * @param token_creator - the token maker (default: CSPRNG, 256 bits, after the prefix)
+   * @param options - Tessera options (clock, keyring, collections, default timeouts in ms)
+   * @throws TypeError when `db` is neither, or `token_creator` is not a function
+   * @throws RangeError for bad timeouts
+   */
+  constructor(
+    db: Store | DB,
+    token_creator?: TokenCreator | null,
+    options: TokenTablesOptions = {},
+  ) {
+    const backing = backingOf(db);
+    let opts = options;
+    if (backing !== undefined) {
+      this.sessions = backing.sessions;
+      opts = { ...backing.options, ...options };
+    } else if (isStore(db)) {
+      this.sessions = nativeSessions(db, options);
+    } else {
+      throw new TypeError(
+        'db must be a Tessera Store or a DB from createSeedDb(store); a plain seed DB cannot make writes atomic',
+      );
+    }
+    this.#sessionTimeoutMs = opts.sessionTimeoutMs ?? 3_600_000;
+    this.#tokenTimeoutMs = opts.tokenTimeoutMs ?? Number.POSITIVE_INFINITY;
+    fromMs(this.#sessionTimeoutMs, 'sessionTimeoutMs');
+    fromMs(this.#tokenTimeoutMs, 'tokenTimeoutMs');
+    const clock = opts.clock;
+    this.#clock = clock ? () => clock.now() : () => Date.now();
+    this.set_token_creator(token_creator);
+    this.db = seedDbOver(
+      { store: backing?.store ?? (db as Store), sessions: this.sessions, options: opts },
+      () => ({ sessionTimeoutMs: this.#sessionTimeoutMs, tokenTimeoutMs: this.#tokenTimeoutMs }),
+    );
+  }
+
+  /** Does nothing: Tessera keeps no timers (kept for compatibility). */
+  shutdown(): void {}
+
+  /** Does nothing: expiry is absolute time checked on every read (kept for compatibility). */
+  decrement_timers(): void {}
+
+  /**
+   * Set the token maker; a falsy value restores the default (CSPRNG).
+   * @throws TypeError when it is neither a function nor falsy
+   */
+  set_token_creator(token_creator?: TokenCreator | null): void {
+    if (token_creator && typeof token_creator !== 'function') {
+      throw new TypeError('token_creator must be a function');
+    }
+    this.#creator = token_creator || defaultTokenMaker;
+  }
+
+  /** Make a token with the token maker. */
+  create_token(prefix?: string): string {
+    return this.#creator(prefix);
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  #sessionRefs(s: string): SessionRef[] {
+    return looksLikeId(s) ? [{ token: s }, { id: s }] : [{ token: s }];
+  }
+
+  #tokenRefs(t: string): TokenRef[] {
+    return looksLikeId(t) ? [{ token: t }, { id: t }] : [{ token: t }];
+  }
+
+  async #session(s: string): Promise<SessionInfo | null> {
+    if (typeof s !== 'string' || s.length < 22) return null;
+    for (const ref of this.#sessionRefs(s)) {
+      const info = await this.sessions.get(ref);
+      if (info !== null) return info;
+    }
+    return null;
+  }
+
+  async #token(t: string): Promise<TokenInfo | null> {
+    if (typeof t !== 'string' || t.length < 22) return null;
+    for (const ref of this.#tokenRefs(t)) {
+      const info = await this.sessions.tokens.get(ref);
+      if (info !== null) return info;
+    }
+    return null;
+  }
+
+  /** The owner's most recent live attached session. */
+  async #current(owner: string): Promise<SessionInfo | null> {
+    let best: SessionInfo | null = null;
+    let cursor: string | null = null;
+    do {
+      const page = await this.sessions.listByOwner(owner, { cursor, limit: 100 });
+      for (const s of page.items) {
+        if (!s.detached && (best === null || s.createdAt >= best.createdAt)) best = s;
+      }
+      cursor = page.cursor;
+    } while (cursor !== null);
+    return best;
+  }
+
+  async #ids<T extends { id: string }>(
+    list: (o: { cursor: string | null; limit: number }) => Promise<{
+      items: readonly T[];
+      cursor: string | null;
+    }>,
+  ): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await list({ cursor, limit: 500 });
+      out.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor !== null);
+    return out;
+  }
+
+  // ------------------------------------------------------------ sessions
+
+  /**
+   * Start a session for an owner, optionally with a bound token whose value is
+   * the session's hash. Re-adding a live session for the same owner is a no-op.
+   * @returns the session's hash (its public id), whatever `shared` says
+   * @throws AlreadyExistsError when the token names another owner's live session
+   * @throws InvalidInputError for a token shorter than 22 characters or a bad owner
+   */
+  async add_session(
+    session_token: string,
+    ownership_key: string,
+    t_token?: string | null,
+    _shared?: boolean,
+  ): Promise<string> {
+    const hash = await this.db.set_session_key_value(session_token, ownership_key);
+    if (t_token) {
+      await this.sessions.tokens.add({
+        kind: 'bound',
+        token: t_token,
+        session: { id: hash },
+        value: hash,
+        timeoutMs: fromMs(this.#tokenTimeoutMs, 'token timeout'),
+      });
+    }
+    return hash;
+  }
+
+  /**
+   * Whether the session is live, attached and owned by `ownership_key`
+   * (records activity, sliding its timeout).
+   */
+  async active_session(session_token: string, ownership_key: string): Promise<boolean> {
+    if (typeof session_token !== 'string' || session_token.length < 22) return false;
+    const r = await this.sessions.validate(session_token);
+    return r.valid && r.session.owner === ownership_key;
+  }
+
+  /**
+   * Destroy a session (by its token or id, or by a token bound to it): its
+   * bound tokens die at once, its transferable tokens become unassigned.
+   * @returns whether a live session was ended
+   */
+  async destroy_session(token: string): Promise<boolean> {
+    const session = await this.#session(token);
+    if (session !== null) return this.sessions.destroy({ id: session.id });
+    const t = await this.#token(token);
+    if (t?.sessionId) return this.sessions.destroy({ id: t.sessionId });
+    return false;
+  }
+
+  /** Allow the session to be detached. Resolves to false when there is no live session. */
+  async allow_session_detach(session_token: string): Promise<boolean> {
+    const s = await this.#session(session_token);
+    return s !== null && orFalse(() => this.sessions.allowDetach({ id: s.id }));
+  }
+
+  /**
+   * Detach (log out, keep) a session that allows it: listed by
+   * `list_detached_sessions`, alive for the detachment timeout.
+   * Resolves to false when there is no live session or detaching is not allowed.
+   */
+  async detach_session(session_token: string): Promise<boolean> {
+    const s = await this.#session(session_token);
+    return s !== null && orFalse(() => this.sessions.detach({ id: s.id }));
+  }
+
+  /** Attach a detached session again. Resolves to false when there is no live session. */
+  async attach_session(session_token: string): Promise<boolean> {
+    const s = await this.#session(session_token);
+    return s !== null && orFalse(() => this.sessions.attach({ id: s.id }));
+  }
+
+  /**
+   * Set the general session (idle) timeout in ms (`Infinity`: never) for sessions added later.
+   * @throws RangeError unless a positive integer or Infinity
+   */
+  set_general_session_timeout(timeout: number): void {
+    fromMs(timeout, 'timeout');
+    this.#sessionTimeoutMs = timeout;
+  }
+
+  /** Set a session's (idle) timeout in ms from now (`Infinity`: never). Resolves to false when there is no live session. */
+  async set_session_timeout(session_token: string, timeout: number): Promise<boolean> {
+    const idleTimeoutMs = fromMs(timeout, 'timeout');
+    const s = await this.#session(session_token);
+    return s !== null && orFalse(() => this.sessions.setTimeouts({ id: s.id }, { idleTimeoutMs }));
+  }
+
+  /** A session's timeout in ms (`Infinity`: never), or `undefined` when there is no live session. */
+  async get_session_timeout(session_token: string): Promise<number | undefined> {
+    const s = await this.#session(session_token);
+    return s === null ? undefined : toMs(s.idleTimeoutMs);
+  }
+
+  /** Time left in ms (`Infinity`: never ends), or `undefined` when there is no live session. */
+  async get_session_time_left(session_token: string): Promise<number | undefined> {
+    const s = await this.#session(session_token);
+    if (s === null) return undefined;
+    return s.expiresAt === null ? Number.POSITIVE_INFINITY : s.expiresAt - this.#clock();
+  }
+
+  /**
+   * Whether the session is live and owned by `ownership_key` with this hash.
+   * State lives in the store, so there is nothing to reload (seed bug 7).
+   */
+  async reload_session_info(
+    session_token: string,
+    ownership_key: string,
+    hash_of_p2: string,
+  ): Promise<boolean> {
+    if (typeof session_token !== 'string' || session_token.length < 22) return false;
+    const s = await this.sessions.get({ token: session_token });
+    return s !== null && s.owner === ownership_key && s.id === hash_of_p2;
+  }
+
+  // ------------------------------------------------------------ tokens
+
+  /**
+   * Add (or overwrite the value of) a plain token. Non-strings are stored as JSON text.
+   * @throws InvalidInputError for a token shorter than 22 characters
+   */
+  async add_token(t_token: string, value: unknown): Promise<void> {
+    await this.db.set_key_value(t_token, asSeedValue(value));
+  }
+
+  /** The active token's value (JSON text for non-strings), or `false`. */
+  async transition_token_is_active(t_token: string): Promise<string | false> {
+    const v = await this.db.get_key_value(t_token);
+    return typeof v === 'string' ? v : false;
+  }
+
+  /** The owner of a token (or token id), or `""`. */
+  async from_token(t_token: string): Promise<string> {
+    return (await this.#token(t_token))?.owner ?? '';
+  }
+
+  /**
+   * Add a transferable token owned by `ownership_key`, carried by their current
+   * session (or held by them when they have none: the seed dropped it).
+   * @throws InvalidInputError for a token shorter than 22 characters or a bad owner
+   * @throws AlreadyExistsError when an active token has this value
+   */
+  async add_transferable_token(
+    t_token: string,
+    value: unknown,
+    ownership_key: string,
+  ): Promise<void> {
+    const current = await this.#current(ownership_key);
+    await this.sessions.tokens.add({
+      kind: 'transferable',
+      token: t_token,
+      value: asSeedValue(value),
+      owner: ownership_key,
+      ...(current === null ? {} : { session: { id: current.id } }),
+      timeoutMs: fromMs(this.#tokenTimeoutMs, 'token timeout'),
+    });
+  }
+
+  /**
+   * Add a token bound to the owner's current session: it dies with the session.
+   * @throws NotFoundError when the owner has no live attached session (the seed ignored the call)
+   * @throws InvalidInputError, AlreadyExistsError
+   */
+  async add_session_bounded_token(
+    t_token: string,
+    value: unknown,
+    ownership_key: string,
+  ): Promise<void> {
+    const current = await this.#current(ownership_key);
+    if (current === null) throw new NotFoundError('The owner has no live session.');
+    await this.sessions.tokens.add({
+      kind: 'bound',
+      token: t_token,
+      value: asSeedValue(value),
+      session: { id: current.id },
+      timeoutMs: fromMs(this.#tokenTimeoutMs, 'token timeout'),
+    });
+  }
+
+  /**
+   * Acquire a transferable token into `session_token` (a live session of
+   * `owner`): allowed when it is unassigned or already `owner`'s.
+   * @returns whether it worked (the seed always answered false)
+   */
+  async acquire_token(t_token: string, session_token: string, owner: string): Promise<boolean> {
+    if (typeof session_token !== 'string' || session_token.length < 22) return false;
+    const s = await this.sessions.get({ token: session_token });
+    if (s === null || s.owner !== owner) return false;
+    return orFalse(() => this.sessions.tokens.acquire(t_token, { id: s.id }));
+  }
+
+  /** Whether a token (or token id) is an active transferable token. */
+  async token_is_transferable(t_token: string): Promise<boolean> {
+    return (await this.#token(t_token))?.kind === 'transferable';
+  }
+
+  /**
+   * Transfer a transferable token from `yielder_key` (falsy: an unassigned
+   * token) to `receiver_key`, into the receiver's current session when they
+   * have one; keeps sellable state and amount.
+   * @returns whether it worked
+   */
+  async transfer_token(
+    t_token: string,
+    yielder_key: string | null | undefined,
+    receiver_key: string,
+  ): Promise<boolean> {
+    const t = await this.#token(t_token);
+    if (t === null) return false;
+    return orFalse(async () => {
+      const current = await this.#current(receiver_key);
+      await this.sessions.tokens.transfer(
+        { id: t.id },
+        {
+          from: yielder_key || null,
+          to: receiver_key,
+          ...(current === null ? {} : { toSession: { id: current.id } }),
+        },
+      );
+    });
+  }
+
+  /** Destroy a token (or token id). Resolves to whether an active one was destroyed. */
+  async destroy_token(t_token: string): Promise<boolean> {
+    const t = await this.#token(t_token);
+    return t !== null && this.sessions.tokens.destroy({ id: t.id });
+  }
+
+  /**
+   * Set the general token timeout in ms (`Infinity`: never) for tokens added later.
+   * @throws RangeError unless a positive integer or Infinity
+   */
+  set_general_token_timeout(timeout: number): void {
+    fromMs(timeout, 'timeout');
+    this.#tokenTimeoutMs = timeout;
+  }
+
+  /** Set how long a transferable token may stay unassigned, in ms. Resolves to whether it worked. */
+  async set_disownment_token_timeout(t_token: string, timeout: number): Promise<boolean> {
+    const ms = fromMs(timeout, 'timeout');
+    const t = await this.#token(t_token);
+    if (t === null || ms === null) return false;
+    return orFalse(() => this.sessions.tokens.setDisownmentTimeout({ id: t.id }, ms));
+  }
+
+  /** Set a token's timeout in ms from now (`Infinity`: never). Resolves to whether it worked. */
+  async set_token_timeout(t_token: string, timeout: number): Promise<boolean> {
+    const ms = fromMs(timeout, 'timeout');
+    const t = await this.#token(t_token);
+    return t !== null && orFalse(() => this.sessions.tokens.setTimeout({ id: t.id }, ms));
+  }
+
+  /** A token's own timeout in ms (`Infinity`: none), or `undefined` when it is not active. */
+  async get_token_timeout(t_token: string): Promise<number | undefined> {
+    const t = await this.#token(t_token);
+    return t === null ? undefined : toMs(t.timeoutMs);
+  }
+
+  /**
+   * Time left in ms (`Infinity`: no end), or `undefined` when it is not active.
+   * A bound or carried token's time is also bounded by its session's.
+   */
+  async get_token_time_left(t_token: string): Promise<number | undefined> {
+    const t = await this.#token(t_token);
+    if (t === null) return undefined;
+    let end = t.expiresAt ?? Number.POSITIVE_INFINITY;
+    if (t.kind === 'bound' && t.sessionId !== null) {
+      const s = await this.sessions.get({ id: t.sessionId });
+      end = Math.min(end, s?.expiresAt ?? Number.POSITIVE_INFINITY);
+    }
+    return end === Number.POSITIVE_INFINITY ? end : end - this.#clock();
+  }
+
+  /** Mark a transferable token sellable, with an optional amount (positive or negative). */
+  async set_token_sellable(t_token: string, amount?: number | null): Promise<boolean> {
+    const t = await this.#token(t_token);
+    if (t === null) return false;
+    const options = amount === undefined || amount === null ? {} : { price: amount };
+    return orFalse(() => this.sessions.tokens.setSellable({ id: t.id }, options));
+  }
+
+  /** Mark a transferable token not sellable (its amount is kept). */
+  async unset_token_sellable(t_token: string): Promise<boolean> {
+    const t = await this.#token(t_token);
+    return t !== null && orFalse(() => this.sessions.tokens.unsetSellable({ id: t.id }));
+  }
+
+  /** Does nothing: token state lives in the store (seed bug 7). */
+  async reload_token_info(_t_token: string): Promise<void> {}
+
+  // ------------------------------------------------------------ listings (ids)
+
+  /** Ids of the transferable tokens a live session carries (the seed's spelling). */
+  async list_tranferable_tokens(session_token: string): Promise<string[]> {
+    const s = await this.#session(session_token);
+    if (s === null) return [];
+    const items = await this.#ids((o) =>
+      this.sessions.tokens.listBySession({ id: s.id }, { ...o, kind: 'transferable' }),
+    );
+    return items.map((t) => t.id);
+  }
+
+  /** Alias with the correct spelling. */
+  list_transferable_tokens(session_token: string): Promise<string[]> {
+    return this.list_tranferable_tokens(session_token);
+  }
+
+  /** Ids of the sellable tokens. */
+  async list_sellable_tokens(): Promise<string[]> {
+    return (await this.#ids((o) => this.sessions.tokens.listSellable(o))).map((t) => t.id);
+  }
+
+  /** Sellable token ids with their amounts (`undefined` when none was given). */
+  async map_sellable_tokens(): Promise<Record<string, number | undefined>> {
+    const out: Record<string, number | undefined> = {};
+    for (const t of await this.#ids((o) => this.sessions.tokens.listSellable(o))) {
+      out[t.id] = t.price ?? undefined;
+    }
+    return out;
+  }
+
+  /**
+   * Ids of the unassigned tokens still within their disownment timeout. Runs a
+   * bounded `collect` first, so tokens of sessions that merely timed out are
+   * included, as the seed's in-memory listing would have them.
+   */
+  async list_unassigned_tokens(): Promise<string[]> {
+    await this.sessions.collect({ limit: 1000 });
+    return (await this.#ids((o) => this.sessions.tokens.listUnassigned(o))).map((t) => t.id);
+  }
+
+  /** Ids of the detached sessions still alive. */
+  async list_detached_sessions(): Promise<string[]> {
+    return (await this.#ids((o) => this.sessions.listDetached(o))).map((s) => s.id);
+  }
+}
