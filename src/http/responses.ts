@@ -1,0 +1,128 @@
+/**
+ * Response builders: the seed's error bodies, RFC 6749 §5.2 error JSON, RFC
+ * 6750 challenges, and the mapping from access-token errors to statuses.
+ * @module
+ */
+import { isTesseraError } from '../core/errors.js';
+import type { HttpLogger, HttpResponse } from './types.js';
+
+/** Headers of every token-bearing or token-describing answer (RFC 6749 §5.1). */
+export const NO_STORE: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+});
+
+/** A JSON answer. */
+export function json(
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): HttpResponse {
+  return { status, headers, body };
+}
+
+/** An answer without a body (204, or 200 for RFC 7009). */
+export function empty(
+  status: number,
+  headers: Readonly<Record<string, string>> = {},
+): HttpResponse {
+  return { status, headers };
+}
+
+/** The seed's error body: `{ error: { message, ...extra } }`. */
+export function seedError(
+  status: number,
+  message: string,
+  extra: Readonly<Record<string, unknown>> = {},
+  headers: Readonly<Record<string, string>> = {},
+): HttpResponse {
+  return json(status, { error: { message, ...extra } }, headers);
+}
+
+/** An RFC 6749 §5.2 error: `{ error, error_description }`, never cached. */
+export function oauthError(
+  status: number,
+  error: string,
+  description: string,
+  headers: Readonly<Record<string, string>> = {},
+): HttpResponse {
+  return json(status, { error, error_description: description }, { ...NO_STORE, ...headers });
+}
+
+function quote(v: string): string {
+  return `"${v.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '?')}"`;
+}
+
+/**
+ * An RFC 6750 §3 `WWW-Authenticate: Bearer` challenge. Without `error` it is
+ * the bare challenge for a request that carried no credentials.
+ */
+export function bearerChallenge(
+  realm: string,
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope',
+  description?: string,
+  scope?: string,
+): string {
+  let out = `Bearer realm=${quote(realm)}`;
+  if (error) out += `, error=${quote(error)}`;
+  if (description) out += `, error_description=${quote(description)}`;
+  if (scope) out += `, scope=${quote(scope)}`;
+  return out;
+}
+
+/** A `WWW-Authenticate: Basic` challenge (RFC 7617), for client authentication failures. */
+export function basicChallenge(realm: string): string {
+  return `Basic realm=${quote(realm)}, charset="UTF-8"`;
+}
+
+/** What kind of failure an access-token method reported. */
+export type PatErrorKind = 'not_found' | 'exists' | 'invalid' | 'other';
+
+/**
+ * Classify an error from an access-token method: Tessera codes (native
+ * module, or the facade's `cause`) and the seed's messages.
+ */
+export function classifyPatError(err: unknown): PatErrorKind {
+  for (let e: unknown = err, depth = 0; e != null && depth < 3; depth++) {
+    if (isTesseraError(e, 'ERR_TESSERA_NOT_FOUND')) return 'not_found';
+    if (isTesseraError(e, 'ERR_TESSERA_ALREADY_EXISTS')) return 'exists';
+    if (isTesseraError(e, 'ERR_TESSERA_INVALID_INPUT')) return 'invalid';
+    const message = e instanceof Error ? e.message : '';
+    if (message.startsWith('Token not found')) return 'not_found';
+    if (message.startsWith('Token ID already exists')) return 'exists';
+    if (
+      message.startsWith('Invalid secret PHC string') ||
+      message.startsWith('Cannot store invalid token record')
+    ) {
+      return 'invalid';
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return 'other';
+}
+
+/** The seed-shaped answer for an error thrown by an access-token method. */
+export function patErrorAnswer(err: unknown, logger: HttpLogger | undefined): HttpResponse {
+  switch (classifyPatError(err)) {
+    case 'not_found':
+      return seedError(404, 'Token not found');
+    case 'exists':
+      return seedError(409, 'Token ID already exists');
+    case 'invalid':
+      return seedError(400, 'Invalid request body', {
+        details: err instanceof Error ? err.message : 'Invalid input',
+      });
+    default:
+      return internalError(err, logger);
+  }
+}
+
+/** 500 with a generic message; the error goes to the logger, never to the client. */
+export function internalError(err: unknown, logger: HttpLogger | undefined): HttpResponse {
+  if (isTesseraError(err, 'ERR_TESSERA_STORE_UNAVAILABLE')) {
+    logger?.error({ err }, 'tessera: store unavailable');
+    return seedError(503, 'Service unavailable', {}, { 'retry-after': '1' });
+  }
+  logger?.error({ err }, 'tessera: unexpected error');
+  return seedError(500, 'Internal server error');
+}

@@ -1,0 +1,206 @@
+/**
+ * Types of the framework-neutral HTTP layer: a request in, a response out,
+ * and the access-token methods the routes call (the seed's shapes, epoch
+ * SECONDS), which both `DynamoDBPat` (`tessera/compat/access-tokens`) and the
+ * native module (through {@link fromAccessTokens}) satisfy.
+ * @module
+ */
+import type { Clock } from '../core/clock.js';
+import type { ThrottleRule } from '../core/throttle.js';
+import type { JwtSignerVerifier } from '../jwt/types.js';
+import type { Store } from '../stores/contract.js';
+
+/** A request, as an adapter hands it to a handler. */
+export interface HttpRequest {
+  /** Upper-case method. */
+  readonly method: string;
+  /** The path as the client sent it (without the query), including any mount prefix. */
+  readonly path: string;
+  /** Header values by lower-case name (repeated headers joined with `, `). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** Query parameters; a repeated parameter is an array. */
+  readonly query: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** Route parameters (`tokenId`). */
+  readonly params: Readonly<Record<string, string | undefined>>;
+  /**
+   * The parsed body: a JSON value, a form as an object (repeated fields as
+   * arrays), `undefined` when there is none, or {@link MALFORMED_BODY}.
+   */
+  readonly body: unknown;
+  /** The client address, as the framework reports it (trust-proxy rules apply). */
+  readonly ip: string;
+  /** `scheme://host` the request was addressed to, for metadata URLs. */
+  readonly origin: string;
+}
+
+/** A response: JSON `body` unless `undefined` (then no body). */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+}
+
+/** Marks a body whose JSON or form encoding could not be parsed. */
+export const MALFORMED_BODY: unique symbol = Symbol('tessera.malformedBody');
+
+/** What `requireJwt` puts on the request (`req.user`, `request.user`, `c.get('user')`). */
+export interface JwtUser {
+  /** The PAT's token id. */
+  sub: string;
+  owner: string;
+  admin: boolean;
+  roles: string[];
+  /** RFC 9068 tokens only. */
+  client_id?: string;
+  /** RFC 9068 tokens only: space-separated. */
+  scope?: string;
+}
+
+/** A token record in the seed's shape; times are epoch SECONDS. */
+export interface PatRecord {
+  tokenId: string;
+  owner: string;
+  isAdmin: boolean;
+  roles?: readonly string[];
+  createdAt: number;
+  lastUsedAt?: number | null;
+  revokedAt?: number | null;
+  expiresAt?: number | null;
+  /** Only when asked for (`includeSecretPhc`), and from `register`. */
+  secretPhc?: string;
+}
+
+/** Result of `verify` and `bootstrap`, as the seed returns it. */
+export type PatVerifyResult =
+  | { valid: true; record: PatRecord }
+  | { valid: false; reason: string; record?: PatRecord; cause?: unknown };
+
+/** Roles change of `update`: replace, or add / remove atomically. */
+export type PatRolesUpdate =
+  | readonly string[]
+  | { add: readonly string[]; remove?: never }
+  | { remove: readonly string[]; add?: never };
+
+/**
+ * Exactly the access-token methods the routes call, with the seed's shapes
+ * (`@access-tokens/core` `DynamoDBPat`): epoch seconds, `list` yielding records.
+ * Errors: a not-found id must reject with a `NotFoundError` or a "Token not
+ * found: <id>" message; a taken id with `AlreadyExistsError` or "Token ID
+ * already exists: <id>"; bad input with `InvalidInputError`, "Invalid secret
+ * PHC string: …" or "Cannot store invalid token record: …" (the facade's).
+ */
+export interface AccessTokenMethods {
+  verify(token: string): Promise<PatVerifyResult>;
+  /** Optional: without it, the token endpoint never bootstraps. */
+  bootstrap?(token: string, options: { owner: string }): Promise<PatVerifyResult>;
+  issue(input: {
+    owner: string;
+    isAdmin?: boolean;
+    roles?: string[];
+    expiresAt?: number;
+    tokenId?: string;
+  }): Promise<{ token: string; record: PatRecord }>;
+  register(input: {
+    tokenId: string;
+    secretPhc: string;
+    owner: string;
+    isAdmin?: boolean;
+    roles?: string[];
+    expiresAt?: number;
+  }): Promise<PatRecord>;
+  update(
+    tokenId: string,
+    updates: {
+      owner?: string;
+      isAdmin?: boolean;
+      secretPhc?: string;
+      expiresAt?: number | null;
+      roles?: PatRolesUpdate;
+    },
+  ): Promise<unknown>;
+  revoke(tokenId: string, options?: { expiresAt?: number }): Promise<unknown>;
+  restore(tokenId: string): Promise<unknown>;
+  list(options: {
+    afterTokenId?: string;
+    limit?: number;
+    includeSecretPhc?: boolean;
+    hasRole?: string;
+  }): AsyncIterable<PatRecord>;
+  batchLoad(
+    tokenIds: Set<string>,
+    options?: { includeSecretPhc?: boolean },
+  ): Promise<{ found: PatRecord[]; notFound: string[] }>;
+}
+
+/** A pino-compatible logger (any object with these methods). */
+export interface HttpLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Throttling of PAT verification (token endpoint, introspection and revocation callers). */
+export interface PatThrottleOptions {
+  /** Where the windows live (any Tessera store). */
+  readonly store: Store;
+  /** Attempts per client IP, counted before verification (default 30 per 60 s); false: off. */
+  readonly perIp?: ThrottleRule | false;
+  /** Failed attempts per token id (default 10 per 300 s); false: off. */
+  readonly perTokenId?: ThrottleRule | false;
+  /** Store collection (default `http-throttle`). */
+  readonly collection?: string;
+}
+
+/** Options shared by every handler group. */
+export interface CommonOptions {
+  /** The JWT signer/verifier (`tessera/jwt`). */
+  readonly signerVerifier: JwtSignerVerifier;
+  /** Optional logger: failed verifications (reason only) and unexpected errors. */
+  readonly logger?: HttpLogger;
+  /** `realm` of `WWW-Authenticate` challenges (default `tessera`). */
+  readonly realm?: string;
+}
+
+/** Options of the auth handlers (token endpoint, JWKS, metadata, introspection, revocation). */
+export interface AuthHandlerOptions extends CommonOptions {
+  /** The access-token methods (`DynamoDBPat`, or `fromAccessTokens(native)`). */
+  readonly pat: AccessTokenMethods;
+  /**
+   * Token endpoint error format: `seed` (default) answers as `@access-tokens/express`
+   * (`{ error: { message, details? } }`); `oauth` answers RFC 6749 §5.2
+   * (`{ error, error_description }`), requires `grant_type`, and refuses more than
+   * one client authentication method. Successful answers are the same in both.
+   */
+  readonly style?: 'seed' | 'oauth';
+  /**
+   * Try `pat.bootstrap` when a presented token is unknown (`not_found`), never
+   * for other failures (default true when `pat.bootstrap` exists).
+   */
+  readonly bootstrap?: boolean;
+  /** Owner recorded for a bootstrapped admin token (default `admin`, as the seed). */
+  readonly bootstrapOwner?: string;
+  /** Brute-force throttling; off without a store (see the README's security notes). */
+  readonly throttle?: PatThrottleOptions | false;
+  /**
+   * Absolute URL where these routes are mounted (e.g. `https://api.example.com/auth`),
+   * for RFC 8414 metadata; default: derived from the request.
+   */
+  readonly publicUrl?: string;
+  /** Role that lets a non-admin caller use introspection (default `introspect`). */
+  readonly introspectRole?: string;
+  /** `Cache-Control` max-age of the JWKS, seconds (default 300). */
+  readonly jwksMaxAgeSeconds?: number;
+  /** Time source for throttling (default: the system clock). */
+  readonly clock?: Clock;
+  /** The PAT id inside a token string, for per-id throttling (default: both seed formats). */
+  readonly tokenIdOf?: (token: string) => string | null;
+}
+
+/** Options of the admin token handlers. */
+export interface AdminHandlerOptions extends CommonOptions {
+  readonly pat: AccessTokenMethods;
+  /** Time source for the expired filter of `GET /tokens` (default: the system clock). */
+  readonly clock?: Clock;
+}
+
+/** Options of the JWT guard (`requireJwt`). */
+export interface GuardOptions extends CommonOptions {}

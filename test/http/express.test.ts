@@ -1,0 +1,104 @@
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { describe, expect, it } from 'vitest';
+import {
+  createAdminTokensRouter,
+  createAuthRouter,
+  createRequireAdmin,
+  createRequireJwt,
+  createRequireRole,
+} from '../../src/http/express.js';
+import { runSharedCases } from './cases.js';
+import { createFixture, type Fixture, MOUNTS, mountOptions, type Running } from './fixture.js';
+
+async function listen(app: express.Express): Promise<Running> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function start(fx: Fixture): Promise<Running> {
+  const o = mountOptions(fx);
+  const app = express();
+  app.use(MOUNTS.auth, createAuthRouter(o.auth));
+  app.use(MOUNTS.oauth, createAuthRouter(o.oauth));
+  app.use(MOUNTS.tight, createAuthRouter(o.tight));
+  app.use(MOUNTS.tightOauth, createAuthRouter(o.tightOauth));
+  app.use(MOUNTS.at, createAuthRouter(o.at));
+  app.use(MOUNTS.admin, createAdminTokensRouter(o.admin));
+  const requireJwt = createRequireJwt(o.guard);
+  app.get('/api/data', requireJwt, (req, res) => {
+    res.json({ user: req.user });
+  });
+  app.get('/api/admin', requireJwt, createRequireAdmin(), (req, res) => {
+    res.json({ user: req.user });
+  });
+  app.put('/api/content', requireJwt, createRequireRole({ role: 'editor' }), (req, res) => {
+    res.json({ user: req.user });
+  });
+  return listen(app);
+}
+
+runSharedCases('express', start);
+
+describe('express specifics', () => {
+  it('works behind app-level express.json() (the seed quick start), revoke without a body included', async () => {
+    const fx = await createFixture();
+    const o = mountOptions(fx);
+    const app = express();
+    app.use(express.json());
+    app.use(express.urlencoded({ extended: true }));
+    app.use('/auth', createAuthRouter(o.auth));
+    app.use('/admin', createAdminTokensRouter(o.admin));
+    const server = await listen(app);
+    try {
+      const token = await fetch(`${server.url}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_secret: fx.userPat, state: 's' }),
+      });
+      expect(token.status).toBe(200);
+      expect(await token.json()).toMatchObject({ token_type: 'Bearer', state: 's' });
+      const revoke = await fetch(`${server.url}/admin/tokens/${fx.userId}/revoke`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${fx.adminJwt}` },
+      });
+      expect(revoke.status).toBe(204);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("leaves the bodies of the app's other routes alone when mounted at the root", async () => {
+    const fx = await createFixture();
+    const app = express();
+    app.use(createAuthRouter(mountOptions(fx).auth));
+    app.post('/echo', express.json(), (req, res) => {
+      res.json({ got: req.body });
+    });
+    const server = await listen(app);
+    try {
+      const res = await fetch(`${server.url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":1}',
+      });
+      expect(await res.json()).toEqual({ got: { a: 1 } });
+      const jwks = await fetch(`${server.url}/.well-known/jwks.json`);
+      expect(jwks.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
