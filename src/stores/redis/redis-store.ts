@@ -1,0 +1,360 @@
+import { InvalidInputError, StoreUnavailableError } from '../../core/errors.js';
+import type {
+  DeleteResult,
+  PutResult,
+  StoredRecord,
+  TransactResult,
+  UpdateResult,
+} from '../contract.js';
+import { isLive } from '../shared/semantics.js';
+import {
+  checkMutation,
+  checkNow,
+  checkRecordInput,
+  checkRef,
+  checkWhere,
+} from '../shared/validate.js';
+import { parseFlat, parseWriteReply, type RecordMeta, recordFromHash, toRecord } from './codec.js';
+import { planAbort, planPost, planPre, type WriteOutcome } from './entries.js';
+import { isOutcomeUnknown, toStoreError } from './errors.js';
+import { closeConnection, createRedisEvents, waitReady } from './events.js';
+import { keyLayout, memberOf } from './keys.js';
+import {
+  checkCommonOptions,
+  openClient,
+  type RedisStore,
+  type RedisStoreOptions,
+} from './options.js';
+import { createPages } from './pages.js';
+import {
+  addressed,
+  checkMode,
+  checkUpdateOptions,
+  type PlannedOp,
+  planDeleteOp,
+  planPutOp,
+  planTransact,
+  planUpdateOp,
+} from './plan.js';
+import { runScript, SCRIPTS } from './scripts.js';
+import { startSweeperLoop } from './sweeper.js';
+
+/** Layout version written by `migrate()`; a store refuses data of another layout. */
+export const LAYOUT_VERSION = '1';
+
+/** What the write script reported for one op. */
+interface OpReply {
+  readonly after: StoredRecord | null;
+  readonly before: RecordMeta | null;
+  readonly beforeRecord: StoredRecord | null;
+}
+
+type WriteReply =
+  | { readonly ok: true; readonly ops: readonly OpReply[] }
+  | { readonly ok: false; readonly failedIndex: number; readonly current: StoredRecord | null };
+
+/**
+ * Create a Redis store over an ioredis connection (`{ client }`) or a URL
+ * (`{ url }`). No I/O happens here; `migrate()` records the key layout
+ * version under the prefix (idempotent).
+ *
+ * Every primitive is atomic at Redis: one Lua script per write, on the node
+ * that owns the partition's hash tag, so it runs unchanged on Redis Cluster.
+ * Failures reach the caller as `StoreUnavailableError` (Redis unreachable,
+ * loading, cluster down, timeouts) or `StoreError` (any other reply, with the
+ * reply as `cause`); bad input throws `InvalidInputError` before anything is sent.
+ *
+ * @param options - `{ client }` (an ioredis `Redis` or `Cluster`, never closed
+ *   by the store) or `{ url }` (see {@link RedisStoreUrlOptions}), plus
+ *   `prefix` (default `'tessera'`), `gcGraceMs` (default 600000) and `onError`
+ * @throws TypeError when options are missing, both, or malformed;
+ *   RangeError for bad numeric options
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { createRedisStore } from 'tessera/stores/redis';
+ * const store = createRedisStore({
+ *   client: new Redis({ enableOfflineQueue: false, autoResendUnfulfilledCommands: false }),
+ *   prefix: 'myapp',
+ * });
+ * await store.migrate();
+ * ```
+ */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  const { prefix, gcGraceMs } = checkCommonOptions(options ?? {});
+  const onError = options.onError ?? (() => {});
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new TypeError('onError must be a function');
+  }
+  const { client, owned, readyTimeoutMs } = openClient(options);
+  const keys = keyLayout(prefix);
+  const events = createRedisEvents(client, keys.channel, { readyTimeoutMs, onError });
+  const registered = new Set<string>();
+  const sweepers = new Set<() => void>();
+  let closed = false;
+  let everReady = !owned || client.status === 'ready';
+
+  /** Fail closed after `close()`; wait for the first connection of an owned client. */
+  const enter = async (): Promise<void> => {
+    if (closed) throw new StoreUnavailableError('the Redis store is closed');
+    if (!everReady) {
+      if (client.status === 'ready') everReady = true;
+      else if (client.status === 'connecting' || client.status === 'connect') {
+        await waitReady(client, readyTimeoutMs);
+        everReady = true;
+      }
+      // Otherwise (reconnecting): send anyway; the connection fails fast.
+    }
+  };
+
+  const guard = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+    await enter();
+    try {
+      return await fn();
+    } catch (err) {
+      throw toStoreError(err, operation);
+    }
+  };
+
+  /** Best-effort follow-up work whose failure never changes an outcome. */
+  const background = async (fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      onError(err);
+    }
+  };
+
+  const readRecord = async (ref: {
+    collection: string;
+    key: string;
+    partition: string;
+  }): Promise<StoredRecord | null> => {
+    const hash = await client.hgetall(keys.record(ref.collection, ref.partition, ref.key));
+    return recordFromHash(hash, ref.collection, ref.key, ref.partition);
+  };
+
+  /** Record collections that hold records, for `sweep` (once per process). */
+  const register = async (planned: readonly PlannedOp[]): Promise<void> => {
+    const fresh = new Set<string>();
+    for (const p of planned) {
+      if (p.intent?.mayCreate && !registered.has(p.ref.collection)) fresh.add(p.ref.collection);
+    }
+    if (fresh.size === 0) return;
+    await client.sadd(keys.collections(), ...fresh);
+    for (const c of fresh) registered.add(c);
+  };
+
+  /** Run planned ops: pre-add entries, the record script, then settle and clean up. */
+  const write = async (
+    operation: string,
+    planned: readonly PlannedOp[],
+    now: number,
+  ): Promise<WriteReply> => {
+    await enter();
+    const pre = planPre(
+      keys,
+      planned.map((p) => p.intent),
+    );
+    if (!pre.batch.empty) {
+      const [, preRun] = await Promise.all([
+        register(planned).catch((err: unknown) => {
+          throw toStoreError(err, operation);
+        }),
+        pre.batch.run(client),
+      ]);
+      if (preRun.error !== null) {
+        // Only entries whose call surely ran may be settled: the write never happened.
+        await background(() => planAbort(keys, pre, preRun.done).run(client));
+        throw toStoreError(preRun.error, operation);
+      }
+    }
+    const followUp = !pre.batch.empty || planned.some((p) => p.followUp);
+    const recordKeys: string[] = [];
+    const args: string[] = [String(now), String(gcGraceMs)];
+    for (const [i, p] of planned.entries()) {
+      recordKeys.push(keys.record(p.ref.collection, p.ref.partition, p.ref.key));
+      args.push(p.type, String(i + 1));
+      for (const t of p.tokens) args.push(t);
+    }
+    let reply: ReturnType<typeof parseWriteReply>;
+    try {
+      reply = parseWriteReply(await runScript(client, SCRIPTS.write, recordKeys, args));
+    } catch (err) {
+      if (!isOutcomeUnknown(err) && !pre.batch.empty) {
+        await background(async () => planAbort(keys, pre).run(client));
+      }
+      throw toStoreError(err, operation);
+    }
+    if (!reply.ok) {
+      if (!pre.batch.empty) await background(async () => planAbort(keys, pre).run(client));
+      const p = (planned[reply.index] ?? planned[0]) as PlannedOp;
+      return {
+        ok: false,
+        failedIndex: reply.index,
+        current: toRecord(reply.current, p.ref.collection, p.ref.key, p.ref.partition),
+      };
+    }
+    const opReplies: OpReply[] = [];
+    const outcomes: WriteOutcome[] = [];
+    for (const [i, p] of planned.entries()) {
+      const { after: afterFlat, before: beforeFlat } = reply.ops[i] as {
+        after: string[];
+        before: string[];
+      };
+      const { collection, key, partition } = p.ref;
+      const after = toRecord(afterFlat, collection, key, partition);
+      const deletes = p.type === 'delete' || p.type === 'expire';
+      const before = followUp || p.intent?.mayCreate ? parseFlat(beforeFlat, true) : null;
+      opReplies.push({
+        after,
+        before,
+        beforeRecord: deletes ? toRecord(beforeFlat, collection, key, partition) : null,
+      });
+      if (followUp) {
+        outcomes.push({
+          collection,
+          member: memberOf(key, partition),
+          before,
+          after:
+            after === null
+              ? null
+              : {
+                  version: after.version,
+                  expiresAt: after.expiresAt,
+                  index: after.index,
+                  incarnation: (parseFlat(afterFlat, true) as RecordMeta).incarnation,
+                },
+          checkOnly: p.type === 'check',
+        });
+      }
+    }
+    if (followUp) {
+      const post = planPost(keys, pre, outcomes);
+      if (!post.empty) {
+        await background(async () => {
+          const r = await post.run(client);
+          if (r.error !== null) throw r.error;
+        });
+      }
+    }
+    return { ok: true, ops: opReplies };
+  };
+
+  const pages = createPages({ client, keys, enter, readRecord, background });
+
+  const store: RedisStore = {
+    kind: 'redis',
+    client,
+    keys,
+    events,
+
+    async migrate() {
+      await guard('migrate', async () => {
+        await client.hsetnx(keys.meta(), 'layout', LAYOUT_VERSION);
+        const layout = await client.hget(keys.meta(), 'layout');
+        if (layout !== LAYOUT_VERSION) {
+          throw new InvalidInputError(
+            `prefix ${prefix} holds data of key layout ${String(layout)}, this store writes layout ${LAYOUT_VERSION}`,
+            'prefix',
+          );
+        }
+      });
+    },
+
+    async get(ref) {
+      const partition = checkRef(ref);
+      return guard('get', () => readRecord(addressed(ref, partition)));
+    },
+
+    async getMany(refs) {
+      if (!Array.isArray(refs)) throw new InvalidInputError('refs must be an array', 'refs');
+      const addrs = refs.map((r) => addressed(r, checkRef(r)));
+      if (addrs.length === 0) return [];
+      return guard('getMany', () => Promise.all(addrs.map(readRecord)));
+    },
+
+    async put(record, options) {
+      checkRecordInput(record);
+      if (typeof options !== 'object' || options === null) {
+        throw new InvalidInputError('put options must be an object', 'options');
+      }
+      checkNow(options.now);
+      checkWhere(options.where);
+      checkMode(options.mode);
+      const r = await write('put', [planPutOp(record, options.mode, options.where)], options.now);
+      if (!r.ok) return { ok: false, current: r.current } satisfies PutResult;
+      return { ok: true, record: r.ops[0]?.after as StoredRecord } satisfies PutResult;
+    },
+
+    async update(ref, mutation, options = {}) {
+      const partition = checkRef(ref);
+      checkMutation(mutation);
+      checkUpdateOptions(options);
+      const now = options.now ?? 0;
+      const r = await write(
+        'update',
+        [planUpdateOp(ref, partition, mutation, options.where, options.orCreate)],
+        now,
+      );
+      if (!r.ok) return { ok: false, current: r.current } satisfies UpdateResult;
+      const op = r.ops[0] as OpReply;
+      const created =
+        options.orCreate !== undefined && (op.before === null || !isLive(op.before, now));
+      return { ok: true, record: op.after as StoredRecord, created } satisfies UpdateResult;
+    },
+
+    async delete(ref, where) {
+      const partition = checkRef(ref);
+      checkWhere(where);
+      const r = await write('delete', [planDeleteOp(ref, partition, where)], 0);
+      if (!r.ok) return { ok: false, current: r.current } satisfies DeleteResult;
+      return { ok: true, previous: r.ops[0]?.beforeRecord as StoredRecord } satisfies DeleteResult;
+    },
+
+    async transact(ops, now) {
+      checkNow(now);
+      const planned = planTransact(ops);
+      const r = await write('transact', planned, now);
+      if (!r.ok) return r satisfies TransactResult;
+      return { ok: true, records: r.ops.map((o) => o.after) } satisfies TransactResult;
+    },
+
+    list: pages.list,
+    findByIndex: pages.findByIndex,
+
+    async sweep(now, sweepOptions = {}) {
+      checkNow(now);
+      return pages.sweep(now, sweepOptions, async (ref, cutoff) => {
+        const op: PlannedOp = {
+          ref,
+          type: 'expire',
+          tokens: [String(cutoff)],
+          intent: null,
+          followUp: true,
+        };
+        return write('sweep', [op], now);
+      });
+    },
+
+    startSweeper(sweeperOptions) {
+      if (closed) throw new StoreUnavailableError('the Redis store is closed');
+      const stop = startSweeperLoop((now, o) => store.sweep(now, o), sweeperOptions);
+      const tracked = () => {
+        stop();
+        sweepers.delete(tracked);
+      };
+      sweepers.add(tracked);
+      return tracked;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const stop of [...sweepers]) stop();
+      await events.close();
+      if (owned) await closeConnection(client);
+    },
+  };
+  return store;
+}
