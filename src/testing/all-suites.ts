@@ -3,7 +3,10 @@
  * module on top. A backend's test file is this call plus its own cases.
  * @module
  */
+import { defineAccessTokensSuite } from './access-tokens-suite.js';
 import { defineActionTokensSuite } from './action-tokens-suite.js';
+import { defineChallengesSuite } from './challenges-suite.js';
+import { defineSessionsSuite } from './sessions-suite.js';
 import { defineStoreSuite, type StoreSuiteOptions } from './store-suite.js';
 
 /**
@@ -19,4 +22,7 @@ import { defineStoreSuite, type StoreSuiteOptions } from './store-suite.js';
 export function defineAllSuites(options: StoreSuiteOptions): void {
   defineStoreSuite(options);
   defineActionTokensSuite(options);
+  defineAccessTokensSuite(options);
+  defineChallengesSuite(options);
+  defineSessionsSuite(options);
 }

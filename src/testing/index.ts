@@ -4,8 +4,15 @@
  * @module
  */
 export { createFakeClock, type FakeClock } from '../core/clock.js';
+export {
+  bootstrapOnce,
+  defineAccessTokensSuite,
+  seedScryptPhc,
+  seedToken,
+} from './access-tokens-suite.js';
 export { defineActionTokensSuite, testKeyring } from './action-tokens-suite.js';
 export { defineAllSuites } from './all-suites.js';
+export { defineChallengesSuite } from './challenges-suite.js';
 export {
   type RaceResult,
   type RaceTask,
@@ -19,4 +26,5 @@ export {
   type TestRunner,
   withStore,
 } from './runner.js';
+export { defineSessionsSuite } from './sessions-suite.js';
 export { defineStoreSuite, type StoreSuiteOptions } from './store-suite.js';
