@@ -202,7 +202,6 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
         obj: {},
         mixed,
         text: 'é "quoted" \\ / \u2028 😀',
-        lone: '\ud800',
       };
       await s.put({ ...ref, data, expiresAt: null }, { mode: 'insert', now: NOW });
       const r = await s.update(ref, {
