@@ -10,12 +10,30 @@ import { systemClock } from '../core/clock.js';
 import { isTesseraError } from '../core/errors.js';
 import { openStore } from '../server/open-store.js';
 import { loadKeyring } from '../server/secrets.js';
+import { CliUsageError } from './args.js';
 import { adminCommand } from './commands/admin.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
+import { keysCommand } from './commands/keys.js';
+import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
+import { sessionsCommand } from './commands/sessions.js';
+import { sweepCommand } from './commands/sweep.js';
+import { tokensCommand } from './commands/tokens.js';
 import type { CliCommand, CliContext, CliIo } from './context.js';
 
 /** Every sub-command, in help order. */
-export const COMMANDS: readonly CliCommand[] = [serveCommand, adminCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  serveCommand,
+  migrateCommand,
+  adminCommand,
+  tokensCommand,
+  sessionsCommand,
+  keysCommand,
+  sweepCommand,
+  exportCommand,
+  importCommand,
+];
 
 function version(): string {
   try {
@@ -118,6 +136,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return await command.run(common.rest, createCliContext(io, common));
   } catch (err) {
     if (process.env.TESSERA_DEBUG === '1') io.err(`${(err as Error)?.stack ?? String(err)}\n`);
+    if (err instanceof CliUsageError) {
+      io.err(`tessera ${name}: ${err.message}\n`);
+      return 2;
+    }
     if (
       isTesseraError(err, 'ERR_TESSERA_CONFIG') ||
       isTesseraError(err, 'ERR_TESSERA_INVALID_INPUT')

@@ -1,16 +1,24 @@
 /**
  * Start and stop the service: open the store, load the keys, create the admin
- * credential on first start (printed once), listen, and shut down gracefully
- * (stop accepting, let in-flight requests finish, close the store).
+ * credential on first start (printed once), listen, sweep expired records in
+ * the background, and shut down gracefully (readiness goes to 503, the server
+ * stops accepting, in-flight requests finish within the grace period, then the
+ * store closes and the logs are flushed).
  * @module
  */
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import type { DestinationStream, Logger } from 'pino';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { Store } from '../stores/contract.js';
 import { createAdminVerifier, ensureAdminCredential } from './admin.js';
 import { createServiceApp } from './app.js';
 import type { ServiceConfig } from './config.js';
+import { instrumentStore } from './instrumented-store.js';
+import { loadServiceSigner } from './jwt-keys.js';
+import { createServiceLogger } from './logger.js';
+import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { openStore } from './open-store.js';
 import { loadKeyring } from './secrets.js';
 
@@ -18,19 +26,49 @@ import { loadKeyring } from './secrets.js';
 export interface RunningService {
   /** Base URL, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
-  /** The store it serves from. */
+  /** The store it serves from (instrumented). */
   readonly store: Store;
   /** The admin credential when this start created it (print it once), else null. */
   readonly newAdminCredential: string | null;
-  /** Stop accepting, wait for in-flight requests (up to `graceMs`, default 10000), close the store. */
+  /** Its metrics. */
+  readonly metrics: ServiceMetrics;
+  /** Its logger. */
+  readonly logger: Logger;
+  /**
+   * Stop accepting, wait for in-flight requests (up to `graceMs`, default the
+   * configured grace), close the store, flush the logs. Idempotent.
+   */
   close(graceMs?: number): Promise<void>;
+}
+
+/** Options of {@link startService} beyond the configuration. */
+export interface StartServiceOptions {
+  /** Environment (for `TESSERA_SECRET`, `TESSERA_ADMIN_TOKEN`); default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Time source (default: the system clock). */
+  readonly clock?: Clock;
+  /** A store to serve from instead of opening `config.store` (it is migrated, and closed on close). */
+  readonly store?: Store;
+  /** Where JSON logs go (default: stdout). */
+  readonly logDestination?: DestinationStream;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
 }
 
 /**
  * Start the service.
  *
  * @param config - validated configuration
- * @param options - environment (for `TESSERA_SECRET`, `TESSERA_ADMIN_TOKEN`) and clock
+ * @param options - environment, clock, an injected store, a log destination
  * @throws ConfigError for bad configuration; StoreUnavailableError when the store cannot be opened
  * @example
  * ```ts
@@ -40,50 +78,118 @@ export interface RunningService {
  */
 export async function startService(
   config: ServiceConfig,
-  options: { env?: Readonly<Record<string, string | undefined>>; clock?: Clock } = {},
+  options: StartServiceOptions = {},
 ): Promise<RunningService> {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
   const { keyring } = loadKeyring(config.dataDir, env);
-  const store = await openStore(config.store, config.dataDir);
+  const logger = createServiceLogger({
+    level: config.logLevel,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  const metrics = createServiceMetrics();
+  let raw: Store;
+  if (options.store) {
+    raw = options.store;
+    await raw.migrate();
+  } else {
+    raw = await openStore(config.store, config.dataDir);
+  }
+  const store = instrumentStore(raw, metrics);
+  let shuttingDown = false;
   try {
     const fixed = env.TESSERA_ADMIN_TOKEN || undefined;
     const newAdminCredential = fixed ? null : await ensureAdminCredential(store, clock);
     const admin = createAdminVerifier(store, clock, { fixed });
-    const app = createServiceApp({
+    const signer = await loadServiceSigner({
+      ...(config.jwtKeysFile ? { keysFile: config.jwtKeysFile } : {}),
+      store,
+      keyring,
+      clock,
+      issuer: config.issuer,
+      ttlSeconds: config.jwtTtlSeconds,
+    });
+    const service = createServiceApp({
       store,
       keyring,
       clock,
       admin,
+      signer,
+      logger,
+      metrics,
       bodyLimitBytes: config.bodyLimitBytes,
+      logRequests: config.logRequests,
+      metricsMode: config.metrics,
+      rateLimitIp: config.rateLimitIp,
+      rateLimitIdentity: config.rateLimitIdentity,
+      trustProxy: config.trustProxy,
+      docs: config.docs,
+      exposeReasons: config.exposeReasons,
+      isShuttingDown: () => shuttingDown,
+      version: packageVersion(),
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
+      const s = serve({ fetch: service.app.fetch, port: config.port, hostname: config.host }, () =>
         resolve(s),
       );
       s.once('error', reject);
     });
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const sweeper =
+      config.sweepIntervalSeconds > 0
+        ? setInterval(() => {
+            sweeping = store.sweep(clock.now(), { limit: 1000 }).then(
+              (n) => {
+                if (n > 0) logger.debug({ swept: n }, 'expired records removed');
+              },
+              (err) => logger.warn({ err }, 'background sweep failed'),
+            );
+          }, config.sweepIntervalSeconds * 1000)
+        : undefined;
+    sweeper?.unref();
+
+    logger.info(
+      { url, store: store.kind, dataDir: config.dataDir, version: packageVersion() },
+      'listening',
+    );
     let closing: Promise<void> | undefined;
     return {
-      url: `http://${host}:${address.port}`,
+      url,
       store,
       newAdminCredential,
-      close(graceMs = 10_000) {
+      metrics,
+      logger,
+      close(graceMs = config.shutdownGraceSeconds * 1000) {
         closing ??= (async () => {
+          shuttingDown = true;
+          if (sweeper) clearInterval(sweeper);
+          logger.info({ graceMs }, 'shutting down');
+          const http = server as unknown as {
+            closeAllConnections?: () => void;
+            closeIdleConnections?: () => void;
+          };
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-            }, graceMs);
+            const timer = setTimeout(() => http.closeAllConnections?.(), graceMs);
             timer.unref();
+            // Keep-alive connections become idle once their request is answered: close them then.
+            const idle = setInterval(() => http.closeIdleConnections?.(), 50);
+            idle.unref();
             server.close(() => {
               clearTimeout(timer);
+              clearInterval(idle);
               resolve();
             });
-            (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+            http.closeIdleConnections?.();
           });
+          await sweeping.catch(() => {});
+          await service.close().catch(() => {});
           await store.close();
+          logger.info('stopped');
+          await new Promise<void>((resolve) => logger.flush(() => resolve()));
         })();
         return closing;
       },

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVE_OPTIONS } from '../../src/server/config.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'tessera.js');
@@ -88,6 +89,9 @@ describe('the tessera binary', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/serve\s+start the HTTP service/);
     expect(r.out).toMatch(/admin\s+rotate the admin credential/);
+    for (const name of ['migrate', 'tokens', 'sessions', 'keys', 'sweep', 'export', 'import']) {
+      expect(r.out).toMatch(new RegExp(`\\n  ${name}\\s+\\S`));
+    }
     const none = await run([]);
     expect(none.code).toBe(2);
     const unknown = await run(['frobnicate']);
@@ -95,22 +99,15 @@ describe('the tessera binary', () => {
     expect(unknown.err).toMatch(/unknown command "frobnicate"/);
   });
 
-  it('documents every serve option with its environment variable', async () => {
+  it('documents every serve option with its environment variable and config key', async () => {
     const r = await run(['serve', '--help']);
     expect(r.code).toBe(0);
-    for (const word of [
-      '--port',
-      'TESSERA_PORT',
-      '--host',
-      'TESSERA_HOST',
-      '--data-dir',
-      'TESSERA_DATA_DIR',
-      '--store',
-      'TESSERA_STORE',
-      '--body-limit',
-      'TESSERA_SECRET',
-      'TESSERA_ADMIN_TOKEN',
-    ]) {
+    for (const o of SERVE_OPTIONS) {
+      expect(r.out).toContain(o.flag);
+      expect(r.out).toContain(o.env);
+      expect(r.out).toContain(o.key);
+    }
+    for (const word of ['TESSERA_SECRET', 'TESSERA_ADMIN_TOKEN', '/openapi.json', '/metrics']) {
       expect(r.out).toContain(word);
     }
   });
@@ -134,6 +131,19 @@ describe('the tessera binary', () => {
     const scheme = await run(['serve', '--store', 'mongodb://x', '--data-dir', tmp()]);
     expect(scheme.code).toBe(2);
     expect(scheme.err).toMatch(/unknown store "mongodb:\/\/x"/);
+    const down = await run([
+      'serve',
+      '--port',
+      '0',
+      '--store',
+      'postgres://postgres:hunter2@127.0.0.1:1/none',
+      '--data-dir',
+      tmp(),
+    ]);
+    expect(down.code).toBe(1);
+    expect(down.err.trim().split('\n')).toHaveLength(1);
+    expect(down.err).toMatch(/^tessera serve: /);
+    expect(down.err).not.toContain('hunter2');
   });
 
   it('serves on the embedded default, prints the admin credential once, and stops on SIGTERM', async () => {

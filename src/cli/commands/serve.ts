@@ -11,16 +11,25 @@ const help = [
   '',
   'Start the Tessera service. On first start it creates the data directory, a',
   'server secret (mode 0600) and an admin credential, which it prints once.',
+  'Several instances may share one networked store (PostgreSQL, Redis, DynamoDB):',
+  'they keep no state of their own, rate limits included.',
   '',
-  'Options (flag, environment variable, default):',
-  ...SERVE_OPTIONS.map(
-    (o) =>
-      `  ${`${o.flag} ${o.value}`.padEnd(22)} ${o.env.padEnd(20)} ${o.defaultValue.padEnd(12)} ${o.description}`,
-  ),
+  'Options: flag, environment variable, key in the --config JSON file, default.',
+  'Flags win over the environment, which wins over the file.',
+  '',
+  ...SERVE_OPTIONS.flatMap((o) => [
+    `  ${`${o.flag} ${o.value}`.padEnd(30)} ${o.env.padEnd(28)} ${`"${o.key}"`.padEnd(20)} ${o.defaultValue === '' ? '' : `default ${o.defaultValue}`}`,
+    `      ${o.description}`,
+  ]),
   '',
   'Environment only:',
   '  TESSERA_SECRET       id:secret[,id:secret...]  server keys (first active); default: <data-dir>/server-secret',
   '  TESSERA_ADMIN_TOKEN  a fixed admin credential instead of the generated one',
+  '',
+  'Endpoints besides /v1: GET /healthz (process), GET /readyz (store reachable),',
+  'GET /metrics (Prometheus), GET /openapi.json (OpenAPI 3.1), GET /docs (reference).',
+  'Logs are JSON lines on stdout (pino), secrets redacted. SIGTERM or SIGINT: stop',
+  'accepting, finish in-flight requests (within --shutdown-grace), close the store.',
   '',
 ].join('\n');
 
@@ -46,7 +55,7 @@ export const serveCommand: CliCommand = {
     });
     // One write, so a reader sees the URL and the credential together.
     ctx.io.out(
-      `tessera: listening on ${svc.url} (store ${config.store}, data ${config.dataDir})\n${
+      `tessera: listening on ${svc.url} (store ${svc.store.kind}, data ${config.dataDir})\n${
         svc.newAdminCredential
           ? `tessera: admin credential (printed once, store it now; rotate with \`tessera admin rotate\`):\n  ${svc.newAdminCredential}\n`
           : ''
