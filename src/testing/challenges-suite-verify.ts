@@ -296,11 +296,11 @@ export function defineVerifyCases(kit: ChallengesKit): void {
         const results = await Promise.all(guesses);
         const evaluated = results.filter((r) => r.valid || r.reason === 'invalid_value');
         assert.ok(evaluated.length <= 5, `${evaluated.length} guesses were evaluated`);
-        assert.ok(
-          results.every(
-            (r) => r.valid || ['invalid_value', 'used_up', 'locked'].includes(r.reason),
-          ),
-        );
+        // When the right secret is among the first guesses evaluated, its erasing
+        // verify removes the challenge, and guesses that run later find nothing.
+        const allowed = ['invalid_value', 'used_up', 'locked'];
+        if (results.some((r) => r.valid)) allowed.push('not_found');
+        assert.ok(results.every((r) => r.valid || allowed.includes(r.reason)));
       }),
     );
   });
