@@ -1,0 +1,95 @@
+/**
+ * The DynamoDB table design of the generic Tessera table, as constants shared
+ * by the store (which reads and writes it, and creates it in `migrate()`) and
+ * the AWS CDK constructs (which create it in a stack). Imports no SDK.
+ *
+ * One table holds every collection:
+ *
+ * | attribute | type | meaning |
+ * |---|---|---|
+ * | `pk` | S | partition key: the collection |
+ * | `sk` | S | sort key: the record key (so `list` is one consistent Query in key order) |
+ * | `p` | S | the record's partition (the group a `transact` may span) |
+ * | `v` | N | version (1 on create, +1 per write) |
+ * | `w` | S | write id: random on every write (pins optimistic writes, no ABA) |
+ * | `d` | M | the data, as a native Map (so `where` compiles to a `ConditionExpression`) |
+ * | `dj` | S | the data as JSON, instead of `d`, when it holds values a Map cannot (see `attribute-values.ts`) |
+ * | `x` | N | `expiresAt`, ms since epoch (absent: no expiry) |
+ * | `ttl` | N | DynamoDB TTL, epoch seconds, a grace period after `x` (garbage collection only) |
+ * | `i1`..`i4` | S | index entries `<collection>#<name>#<value>`, one per index name in name order |
+ *
+ * Global secondary indexes `<prefix>1`..`<prefix>4` (default prefix `gsi`):
+ * partition key `i<n>`, sort key `sk`, projection KEYS_ONLY. They are sparse
+ * (a record appears only in the slots it uses). Every hit is confirmed by a
+ * consistent read of the base item, so a stale index entry never decides
+ * anything.
+ * @module
+ */
+
+/** Partition key attribute of the generic table (the collection). */
+export const PARTITION_KEY = 'pk';
+/** Sort key attribute of the generic table (the record key). */
+export const SORT_KEY = 'sk';
+/** TTL attribute of the generic table (epoch seconds). */
+export const TTL_ATTRIBUTE = 'ttl';
+/** Index slot attributes, one per global secondary index. */
+export const INDEX_SLOT_ATTRIBUTES = ['i1', 'i2', 'i3', 'i4'] as const;
+/** Default prefix of the global secondary index names (`gsi1`..`gsi4`). */
+export const DEFAULT_INDEX_PREFIX = 'gsi';
+/** Default table name. */
+export const DEFAULT_TABLE_NAME = 'tessera';
+/** Default seconds between `expiresAt` and the TTL attribute. */
+export const DEFAULT_TTL_GRACE_SECONDS = 300;
+
+const TABLE_NAME_RE = /^[A-Za-z0-9_.-]{3,255}$/;
+const INDEX_PREFIX_RE = /^[A-Za-z0-9_.-]{1,250}$/;
+
+/**
+ * The global secondary index names for a prefix: `[<prefix>1, ..., <prefix>4]`.
+ * @param prefix - index name prefix (default `gsi`)
+ * @throws TypeError when the prefix is not 1..250 characters of `A-Za-z0-9_.-`
+ * @example `indexNames('gsi') // ['gsi1', 'gsi2', 'gsi3', 'gsi4']`
+ */
+export function indexNames(prefix: string = DEFAULT_INDEX_PREFIX): string[] {
+  if (typeof prefix !== 'string' || !INDEX_PREFIX_RE.test(prefix)) {
+    throw new TypeError('indexPrefix must be 1..250 characters of A-Za-z0-9_.-');
+  }
+  return INDEX_SLOT_ATTRIBUTES.map((_, i) => `${prefix}${i + 1}`);
+}
+
+/**
+ * Check a DynamoDB table name (3..255 characters of `A-Za-z0-9_.-`).
+ * @throws TypeError for anything else
+ * @example `checkTableName('tessera')`
+ */
+export function checkTableName(name: unknown, what = 'tableName'): asserts name is string {
+  if (typeof name !== 'string' || !TABLE_NAME_RE.test(name)) {
+    throw new TypeError(`${what} must be 3..255 characters of A-Za-z0-9_.-`);
+  }
+}
+
+/** Key attribute of the @access-tokens/core table (the seed layout). */
+export const ACCESS_TOKENS_SEED_KEY = 'tokenId';
+/** TTL attribute of the @access-tokens/core table (epoch seconds). */
+export const ACCESS_TOKENS_SEED_TTL = 'expiresAt';
+
+/** Environment variables the `ActionTokens` construct sets and `ActionTokensClient` reads. */
+export const ACTION_TOKENS_ENV = {
+  /** The table name. */
+  tableName: 'BEESOLVE_ACTION_TOKENS_TABLE_NAME',
+  /** The prefix of the table's four lookup indexes (the seed named its one GSI here). */
+  indexName: 'BEESOLVE_ACTION_TOKENS_INDEX_NAME',
+  /** The server secret(s): `id:secret[,id:secret...]` (first active), or one bare secret. */
+  secret: 'TESSERA_SECRET',
+} as const;
+
+/** Environment variables `TesseraTable.grantAccess` sets (read by `createDynamoStoreFromEnv`). */
+export const TESSERA_TABLE_ENV = {
+  tableName: 'TESSERA_DYNAMODB_TABLE',
+  indexPrefix: 'TESSERA_DYNAMODB_INDEX_PREFIX',
+} as const;
+
+/** Environment variable `AccessTokensTable.grantAccess` sets. */
+export const ACCESS_TOKENS_TABLE_ENV = {
+  tableName: 'TESSERA_ACCESS_TOKENS_TABLE',
+} as const;
