@@ -14,14 +14,19 @@
  * - `tokenId` is the key (not stored twice);
  * - each mapped field ⇄ one attribute, by kind: `string`, `boolean`,
  *   `number` as S, BOOL, N; `epochSeconds`: ms since epoch ⇄ seconds (floor);
- *   `stringSet`: distinct non-empty strings ⇄ a String Set; `null` ⇄ NULL;
+ *   `stringSet`: distinct non-empty strings ⇄ a String Set; `null` ⇄ no
+ *   attribute (noted in `tessera`), as the seed leaves unset fields out: its
+ *   `revoke` is conditioned on `attribute_not_exists(revokedAt)` and its
+ *   `restore` on `attribute_exists(revokedAt)`, so a NULL there would make a
+ *   token Tessera wrote unrevocable by the seed (a NULL the seed wrote reads as null);
  * - so `expiresAt` (the token's expiry) is the seed's TTL attribute, and
- *   DynamoDB deletes an expired token as it did for the seed.
+ *   DynamoDB deletes an expired token as it did for the seed; an `expiresAt`
+ *   of 0 that the seed wrote reads as null (the seed's "no expiry").
  *
  * What the seed format cannot hold rides in one extra attribute, `tessera` (a
  * JSON string the seed's schema ignores): the version and write id, the
  * record's own `expiresAt` (its garbage-collection time), sub-second
- * remainders of timestamps, the order of a role list, empty lists, fields
+ * remainders of timestamps, the order of a role list, empty lists and nulls, fields
  * without an attribute (or whose value does not fit its kind), the partition,
  * and index values. An item the seed wrote (no `tessera`) reads as version 1,
  * with the record expiry taken from its `expiresAt`, and the index values its
@@ -103,6 +108,7 @@ interface Meta {
   ms?: Record<string, number>;
   order?: Record<string, string[]>;
   empty?: string[];
+  nulls?: string[];
   extra?: JsonObject;
   index?: Record<string, string>;
 }
@@ -137,7 +143,10 @@ function encodeField(
   value: Json,
   meta: Meta,
 ): Item[string] | null | undefined {
-  if (value === null) return { NULL: true };
+  if (value === null) {
+    meta.nulls = [...(meta.nulls ?? []), field];
+    return null;
+  }
   switch (f.kind) {
     case 'string':
       return typeof value === 'string' ? { S: value } : undefined;
@@ -147,7 +156,8 @@ function encodeField(
       return typeof value === 'number' && isNativeNumber(value) ? { N: String(value) } : undefined;
     case 'epochSeconds': {
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return undefined;
-      if (value % 1000 !== 0) meta.ms = { ...meta.ms, [field]: value };
+      // A 0 is noted too: the seed reads an expiry of 0 as none (see decodeField).
+      if (value % 1000 !== 0 || value === 0) meta.ms = { ...meta.ms, [field]: value };
       return { N: String(Math.floor(value / 1000)) };
     }
     case 'stringSet': {
@@ -165,12 +175,20 @@ function encodeField(
 }
 
 /** The data value of a mapped attribute. */
-function decodeField(f: SeedField, field: string, av: Item[string], meta: Meta | undefined): Json {
+function decodeField(
+  f: SeedField,
+  field: string,
+  av: Item[string],
+  meta: Meta | undefined,
+  zeroIsNull: boolean,
+): Json {
   if (av.NULL !== undefined) return null;
   if (f.kind === 'epochSeconds' && av.N !== undefined) {
     const s = Number(av.N);
     const ms = meta?.ms?.[field];
-    return ms !== undefined && Math.floor(ms / 1000) === s ? ms : s * 1000;
+    if (ms !== undefined && Math.floor(ms / 1000) === s) return ms;
+    // The seed's expiry (its TTL attribute) of 0 means none, unless Tessera wrote exactly 0.
+    return s === 0 && zeroIsNull ? null : s * 1000;
   }
   if (f.kind === 'stringSet' && av.SS !== undefined) {
     const order = meta?.order?.[field];
@@ -307,8 +325,10 @@ export function createAccessTokensSeedLayout(options: AccessTokensSeedLayoutOpti
     if (keyField !== null && meta?.noKeyField !== true) data[keyField] = key;
     for (const [field, f] of Object.entries(fields)) {
       const av = item[f.attribute];
-      if (av !== undefined) data[field] = decodeField(f, field, av, meta);
-      else if (meta?.empty?.includes(field)) data[field] = [];
+      if (av !== undefined) {
+        data[field] = decodeField(f, field, av, meta, f.attribute === legacyExpiry);
+      } else if (meta?.empty?.includes(field)) data[field] = [];
+      else if (meta?.nulls?.includes(field)) data[field] = null;
     }
     for (const [k, v] of Object.entries(meta?.extra ?? {})) if (!(k in data)) data[k] = v;
     let expiresAt: number | null = null;

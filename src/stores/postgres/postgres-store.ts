@@ -426,7 +426,7 @@ export function createPostgresStore(
     },
 
     startSweeper(sweeperOptions) {
-      const stop = startSweeperLoop((now, o) => store.sweep(now, o), sweeperOptions);
+      const stop = startSweeperLoop((now, o) => store.sweep(now, o), sweeperOptions, 'postgres');
       const tracked = () => {
         stop();
         sweepers.delete(tracked);

@@ -76,7 +76,7 @@ export interface RedisSweeperOptions {
   readonly limit?: number;
   /** Grace passed to `sweep`, ms (default 0). */
   readonly graceMs?: number;
-  /** Receives errors of a run (default: ignored); the sweeper keeps going. */
+  /** Receives errors of a run (default: `process.emitWarning`); the sweeper keeps going. */
   readonly onError?: (err: unknown) => void;
 }
 

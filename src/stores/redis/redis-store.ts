@@ -339,7 +339,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
     startSweeper(sweeperOptions) {
       if (closed) throw new StoreUnavailableError('the Redis store is closed');
-      const stop = startSweeperLoop((now, o) => store.sweep(now, o), sweeperOptions);
+      const stop = startSweeperLoop((now, o) => store.sweep(now, o), sweeperOptions, 'redis');
       const tracked = () => {
         stop();
         sweepers.delete(tracked);

@@ -277,7 +277,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     startSweeper(sweeperOptions) {
-      const stop = startSweeperLoop((now, o) => store.sweep(now, o), sweeperOptions);
+      const stop = startSweeperLoop((now, o) => store.sweep(now, o), sweeperOptions, 'sqlite');
       const tracked = () => {
         stop();
         sweepers.delete(tracked);

@@ -1,9 +1,6 @@
 import { describe, it } from 'vitest';
 import { createMemoryStore } from '../../../src/stores/memory/index.js';
-import { defineStoreSuite } from '../../../src/testing/index.js';
+import { defineAllSuites } from '../../../src/testing/index.js';
 
-defineStoreSuite({
-  name: 'memory',
-  runner: { describe, it },
-  createStore: () => createMemoryStore(),
-});
+// The store primitives and every domain module on the memory store.
+defineAllSuites({ name: 'memory', runner: { describe, it }, createStore: () => createMemoryStore() });

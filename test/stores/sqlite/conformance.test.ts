@@ -1,6 +1,6 @@
 import { afterAll, describe, it } from 'vitest';
 import { createSqliteStore } from '../../../src/stores/sqlite/index.js';
-import { defineStoreSuite } from '../../../src/testing/index.js';
+import { defineAllSuites, defineStoreSuite } from '../../../src/testing/index.js';
 import { makeTempDir, WORKER_MODULE } from './helpers.js';
 import { createStore as openWorkerStore } from './worker-store.js';
 
@@ -17,7 +17,8 @@ defineStoreSuite({
   },
 });
 
-defineStoreSuite({
+// The store primitives and every domain module on a WAL file, with racers in 3 OS processes.
+defineAllSuites({
   name: 'sqlite (WAL file)',
   runner: { describe, it },
   createStore: async () => {
