@@ -6,8 +6,19 @@
  * surrogates, which no store can index faithfully.
  * @module
  */
+
+import { checkInt, checkOptionalBoolean } from '../core/checks.js';
 import { InvalidInputError } from '../core/errors.js';
 import { isTokenId } from './format.js';
+
+export { checkInt, checkOptionalBoolean };
+
+/** Check that an input is an object. */
+export function checkObject(value: unknown, what: string): asserts value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidInputError(`${what} must be an object`, what);
+  }
+}
 
 /** Most roles one token holds. */
 export const MAX_ROLES = 50;
@@ -29,13 +40,6 @@ export function isCleanString(value: unknown, max: number): value is string {
     !CONTROL_RE.test(value) &&
     !LONE_SURROGATE_RE.test(value)
   );
-}
-
-/** Check that an input is a plain object. */
-export function checkObject(value: unknown, what: string): asserts value is object {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidInputError(`${what} must be an object`, what);
-  }
 }
 
 /** Check a token id (21 base62 characters). */
@@ -87,16 +91,6 @@ export function checkRoleCount(count: number, field = 'roles'): void {
   }
 }
 
-/** Check an optional boolean. */
-export function checkOptionalBoolean(
-  value: unknown,
-  field: string,
-): asserts value is boolean | undefined {
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new InvalidInputError(`${field} must be a boolean`, field);
-  }
-}
-
 /** Latest time a Date can hold, ms since epoch. */
 export const MAX_TIME = 8_640_000_000_000_000;
 
@@ -114,16 +108,4 @@ export function checkOptionalExpiry(
 ): asserts value is number | null | undefined {
   if (value === undefined || value === null) return;
   checkTime(value, field);
-}
-
-/** Check an integer in a range. */
-export function checkInt(
-  value: unknown,
-  field: string,
-  min: number,
-  max: number,
-): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidInputError(`${field} must be an integer in ${min}..${max}`, field);
-  }
 }

@@ -3,9 +3,13 @@
  * mistake, naming the offending field.
  * @module
  */
+
+import { checkInt, checkName, checkObject, checkOptionalBoolean } from '../core/checks.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { Json } from '../stores/contract.js';
 import { NEVER, type ResolvedSecretSettings, type SecretSettings, type Ttl } from './types.js';
+
+export { checkInt, checkName, checkObject, checkOptionalBoolean };
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
@@ -19,52 +23,10 @@ export const MAX_METADATA_BYTES = 32 * 1024;
 /** Fewest distinct values a generated short secret may have. */
 export const MIN_SECRET_SPACE = 10_000;
 
-/** Check that an input is a plain object. */
-export function checkObject(
-  value: unknown,
-  what: string,
-): asserts value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidInputError(`${what} must be an object`, what);
-  }
-}
-
-/** Check a name-like string (action, id, uid). */
-export function checkName(value: unknown, field: string, max = 256): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw new InvalidInputError(`${field} must be a string of 1..${max} characters`, field);
-  }
-  if (CONTROL_RE.test(value)) {
-    throw new InvalidInputError(`${field} must not contain control characters`, field);
-  }
-}
-
 /** Check a presented secret or token. */
 export function checkToken(value: unknown, field = 'token'): asserts value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 4096) {
     throw new InvalidInputError(`${field} must be a string of 1..4096 characters`, field);
-  }
-}
-
-/** Check an integer in a range. */
-export function checkInt(
-  value: unknown,
-  field: string,
-  min: number,
-  max: number,
-): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidInputError(`${field} must be an integer in ${min}..${max}`, field);
-  }
-}
-
-/** Check an optional boolean. */
-export function checkOptionalBoolean(
-  value: unknown,
-  field: string,
-): asserts value is boolean | undefined {
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new InvalidInputError(`${field} must be a boolean`, field);
   }
 }
 

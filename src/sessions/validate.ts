@@ -3,9 +3,13 @@
  * mistake) and of its options (`TypeError`/`RangeError` at construction).
  * @module
  */
+
+import { checkName, checkOptionalBoolean } from '../core/checks.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { Json, JsonObject } from '../stores/contract.js';
 import { MAX_TIMEOUT_MS, MIN_TOKEN_LENGTH, type SessionRef, type TokenRef } from './types.js';
+
+export { checkName, checkOptionalBoolean };
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
@@ -18,19 +22,6 @@ const MAX_DATA_BYTES = 16 * 1024;
 export function checkObject<T>(value: T, what: string): asserts value is T & object {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidInputError(`${what} must be an object`, what);
-  }
-}
-
-/** Check a name-like string (owner). */
-export function checkName(value: unknown, field: string, max = 256): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw new InvalidInputError(`${field} must be a string of 1..${max} characters`, field);
-  }
-  if (CONTROL_RE.test(value) || LONE_SURROGATE_RE.test(value)) {
-    throw new InvalidInputError(
-      `${field} must be well-formed text without control characters`,
-      field,
-    );
   }
 }
 
@@ -92,16 +83,6 @@ export function checkTimeout(
       `${field} must be an integer number of ms in 1..${MAX_TIMEOUT_MS}${nullable ? ', or null' : ''}`,
       field,
     );
-  }
-}
-
-/** Check an optional boolean. */
-export function checkOptionalBoolean(
-  value: unknown,
-  field: string,
-): asserts value is boolean | undefined {
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new InvalidInputError(`${field} must be a boolean`, field);
   }
 }
 
