@@ -46,11 +46,17 @@ async function collect(gen: AsyncGenerator<PublicTokenRecord>): Promise<PublicTo
 }
 
 describe('compat: @access-tokens/core DynamoDBPat', () => {
-  it('says clearly that the DynamoDB table mode needs the DynamoDB store, for now', () => {
-    expect(() => new DynamoDBPat({ tableName: 'tokens' })).toThrow(TypeError);
-    expect(() => new DynamoDBPat({ tableName: 'tokens', docClient: {} })).toThrow(
-      /pass `store`.*DynamoDB table mode .* arrives with the DynamoDB store/,
+  it('checks the table-mode options (no store) at construction, sending nothing', () => {
+    // The table mode itself runs against dynalite in access-tokens-dynamodb.test.ts.
+    expect(() => new DynamoDBPat({})).toThrow(/tableName must be/);
+    expect(() => new DynamoDBPat({ tableName: 'x' })).toThrow(TypeError);
+    expect(() => new DynamoDBPat({ tableName: 'tokens', docClient: {} as never })).toThrow(
+      /docClient must be a DynamoDBDocumentClient/,
     );
+    expect(() => new DynamoDBPat({ tableName: 'tokens', ownerIndexName: '?' })).toThrow(
+      /ownerIndexName must be/,
+    );
+    expect(new DynamoDBPat({ tableName: 'tokens' })).toBeInstanceOf(DynamoDBPat);
   });
 
   it('issues seed-format tokens hashed with scrypt exactly as the seed writes them', async () => {

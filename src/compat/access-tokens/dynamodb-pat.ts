@@ -6,6 +6,27 @@
  * PHC string: <reason>", "Invalid bootstrap PHC string: <reason>"), and
  * scrypt PHC hashes by default.
  *
+ * Two modes:
+ * - with `store`: tokens live in that Tessera store (`tableName` and the
+ *   clients are ignored);
+ * - without `store` (the seed's own options, `{ tableName, ddbClient?,
+ *   docClient? }`): tokens live in the existing @access-tokens/core table, in
+ *   that package's item format (partition key `tokenId`, roles as a String
+ *   Set, times in epoch seconds, `expiresAt` as the TTL attribute), through
+ *   the DynamoDB store's `createAccessTokensSeedLayout`. The seed and this
+ *   class can then share the table: each verifies, lists and changes the
+ *   other's tokens. Tessera keeps what the seed format cannot hold (the
+ *   expiry to restore, a rotated secret, sub-second times...) in one extra
+ *   attribute, `tessera`, which the seed's schema ignores; the `bootstrap`
+ *   sentinel is an item `_bootstrap` the seed skips as invalid. The table is
+ *   never created or changed (there is no `migrate()`, as with the seed: it
+ *   must exist); the DynamoDB store module and `@aws-sdk/client-dynamodb` are
+ *   loaded on first use. Keep the default `hash: 'scrypt'` while the seed
+ *   still reads the table: it cannot verify `$sha256$` or `$hmac-sha256$`
+ *   hashes (`unsupported_algorithm`). `getCount()` and `list()` scan the
+ *   table (as the seed's `list` did); `listByOwner()` scans too, unless
+ *   `ownerIndexName` names a GSI on `owner` (the seed README's `owner-index`).
+ *
  * What changes, on purpose (the seed's bugs, see the migration notes):
  * - tokens parse strictly: only the canonical `pat_<id>.<base64>` spelling
  *   verifies (the seed also accepted dropped padding, appended junk and the
@@ -28,6 +49,8 @@
 import { type AccessTokens, createAccessTokens } from '../../access-tokens/access-tokens.js';
 import type { AccessToken, VerifyResult as NativeVerifyResult } from '../../access-tokens/types.js';
 import { isTesseraError } from '../../core/errors.js';
+import type { Store } from '../../stores/contract.js';
+import { createTableStore, type TableStore } from './table-store.js';
 import type {
   BatchLoadOptions,
   BatchLoadResult,
@@ -159,26 +182,36 @@ function intIn(value: number, name: string, min: number, max: number): number {
 export class DynamoDBPat {
   readonly #pats: AccessTokens;
   readonly #prefix: string;
+  /** The store over the seed's table, in table mode (owned: closed by `close()`). */
+  readonly #table: TableStore | undefined;
   /** (listing, role, last token id) of a list call that stopped at its limit → the cursor after it. */
   readonly #resume = new Map<string, string>();
 
   /**
-   * @param config - the seed's options plus `store` (required for now), `keyring`, `clock`,
-   *   `collection`, `hash`, `lastUsedIntervalSeconds` and `cache`
-   * @throws TypeError when no `store` is given (the DynamoDB-table mode arrives with the DynamoDB
-   *   store), or for a malformed prefix
+   * @param config - the seed's options (`tableName`, `ddbClient`, `docClient`, ...: the table
+   *   mode), or `store` to use any Tessera store; plus `keyring`, `clock`, `collection`, `hash`,
+   *   `lastUsedIntervalSeconds`, `cache` and `ownerIndexName`
+   * @throws TypeError without `store`, for a missing or malformed `tableName`, a client without
+   *   `send`, or a malformed `ownerIndexName`; for a malformed prefix; for `hash: 'hmac-sha256'`
+   *   without a `keyring`
    * @throws RangeError for out-of-range lengths or scrypt options
    * @throws Error "Invalid bootstrap PHC string: <reason>" for an unusable bootstrap PHC
    */
   constructor(config: DynamoDBPatConfig) {
     if (typeof config !== 'object' || config === null)
       throw new TypeError('config must be an object');
-    if (config.store === undefined) {
-      throw new TypeError(
-        'DynamoDBPat needs a Tessera store for now: pass `store` (e.g. createSqliteStore(...)). ' +
-          'The DynamoDB table mode (tableName with ddbClient/docClient) arrives with the DynamoDB store.',
-      );
-    }
+    const collection = config.collection ?? 'pat';
+    this.#table =
+      config.store === undefined
+        ? createTableStore({
+            tableName: config.tableName,
+            ddbClient: config.ddbClient,
+            docClient: config.docClient,
+            ownerIndexName: config.ownerIndexName,
+            collection,
+          })
+        : undefined;
+    const store: Store = config.store ?? (this.#table as TableStore).store;
     this.#prefix = config.tokenPrefix ?? 'pat_';
     const keyLength = intIn(config.keyLength ?? 32, 'keyLength', 16, 64);
     const saltLength = intIn(config.saltLength ?? 16, 'saltLength', 8, 64);
@@ -189,10 +222,11 @@ export class DynamoDBPat {
     }
     try {
       this.#pats = createAccessTokens({
-        store: config.store,
+        store,
+        // Only HMAC hashes need one; the default (scrypt, as the seed) does not.
         keyring: config.keyring,
         clock: config.clock,
-        collection: config.collection,
+        collection,
         prefix: this.#prefix,
         format: 'legacy',
         secretBytes: keyLength,
@@ -445,8 +479,12 @@ export class DynamoDBPat {
     }
   }
 
-  /** Tessera addition: stop listening to the store's cache-invalidation events. */
+  /**
+   * Tessera addition: stop listening to the store's cache-invalidation events. In table mode,
+   * also close the store over the table (and destroy the client only if it created one).
+   */
   async close(): Promise<void> {
     await this.#pats.close();
+    await this.#table?.close();
   }
 }

@@ -37,11 +37,23 @@ export interface CanonicalScryptOptions {
 
 /** Constructor options: the seed's, plus `store` (and friends) to run on any Tessera store. */
 export interface DynamoDBPatConfig {
-  /** The seed's DynamoDB table; unused when `store` is given. */
+  /**
+   * The existing @access-tokens/core table (partition key `tokenId`): required without
+   * `store`, unused with it.
+   */
   tableName?: string;
-  /** The seed's DynamoDB clients (the DynamoDB-table mode arrives with the DynamoDB store). */
-  ddbClient?: unknown;
-  docClient?: unknown;
+  /**
+   * The seed's DynamoDB clients (a `DynamoDBClient` / `DynamoDBDocumentClient`, or anything
+   * with their `send`): `docClient` wins over `ddbClient`; without either, a `DynamoDBClient`
+   * is created from the environment (and destroyed by `close()`). Unused with `store`.
+   */
+  ddbClient?: { send(command: never, options?: never): Promise<unknown> };
+  docClient?: { send(command: never, options?: never): Promise<unknown> };
+  /**
+   * Tessera addition, table mode: a GSI of the table whose partition key is `owner` (such as
+   * the seed README's `owner-index`), so `listByOwner` queries it instead of scanning.
+   */
+  ownerIndexName?: string;
   /** Token prefix (default `pat_`). */
   tokenPrefix?: string;
   /** Secret size and scrypt hash size in bytes, 16..64 (default 32, as the seed's code). */
@@ -51,9 +63,12 @@ export interface DynamoDBPatConfig {
   scryptOptions?: CanonicalScryptOptions;
   /** PHC string of the bootstrap secret. */
   bootstrapPhc?: string;
-  /** A Tessera store (required for now). */
+  /** A Tessera store; without it, tokens live in the DynamoDB table `tableName`. */
   store?: Store;
-  /** Server keys: needed to verify `$hmac-sha256$` hashes, and for `hash: 'hmac-sha256'`. */
+  /**
+   * Server keys: needed only to verify `$hmac-sha256$` hashes and for `hash: 'hmac-sha256'`
+   * (never for the default scrypt), in either mode.
+   */
   keyring?: Keyring;
   /** Time source (default: the system clock). */
   clock?: Clock;

@@ -111,6 +111,9 @@ interface Meta {
   nulls?: string[];
   extra?: JsonObject;
   index?: Record<string, string>;
+  /** The expiry attribute (`expiresAt`, seconds) as this write left it: if another writer (the seed's
+   * `restore` or `update`) changes it later, `x` is stale and the record is never swept by Tessera. */
+  s?: string | null;
 }
 
 const ATTR_RE = /^[A-Za-z0-9_.-]{1,255}$/;
@@ -297,6 +300,7 @@ export function createAccessTokensSeedLayout(options: AccessTokensSeedLayoutOpti
       }
     }
     if (Object.keys(record.index).length > 0) meta.index = { ...record.index };
+    if (legacyExpiry !== null) meta.s = attrs[legacyExpiry]?.N ?? null;
     attrs[metaAttribute] = { S: JSON.stringify(meta) };
     return attrs;
   };
@@ -332,8 +336,14 @@ export function createAccessTokensSeedLayout(options: AccessTokensSeedLayoutOpti
     }
     for (const [k, v] of Object.entries(meta?.extra ?? {})) if (!(k in data)) data[k] = v;
     let expiresAt: number | null = null;
-    if (meta !== undefined) expiresAt = typeof meta.x === 'number' ? meta.x : null;
-    else if (legacyExpiry !== null) {
+    if (meta !== undefined) {
+      expiresAt = typeof meta.x === 'number' ? meta.x : null;
+      // Another writer changed the token's expiry since: the recorded cleanup time is
+      // stale, so keep the record (DynamoDB's TTL on the seed attribute still collects it).
+      if (legacyExpiry !== null && 's' in meta && (item[legacyExpiry]?.N ?? null) !== meta.s) {
+        expiresAt = null;
+      }
+    } else if (legacyExpiry !== null) {
       const n = item[legacyExpiry]?.N;
       if (n !== undefined && Number(n) > 0) expiresAt = Number(n) * 1000;
     }
