@@ -15,23 +15,41 @@ import { createSqliteStore } from '../../src/stores/sqlite/index.js';
 import { testKeyring } from '../../src/testing/action-tokens-suite.js';
 import type { Row } from '../harness.js';
 
+/** Uses per token (the API's maximum); the op rotates over {@link TOKENS} tokens. */
 const USES = 1_000_000;
+const TOKENS = 16;
 
 async function tokenUser(store: Store) {
   const tokens = createActionTokens({ store, keyring: testKeyring(), clock: createFakeClock() });
-  const { value } = await tokens.create({
-    owner: 'bench',
-    action: 'use',
-    remainingUses: USES,
-    ttlSeconds: 86_400,
-  });
-  return () => tokens.use({ owner: 'bench', action: 'use', value, drainWhenValid: false });
+  const values: string[] = [];
+  for (let t = 0; t < TOKENS; t++) {
+    const { value } = await tokens.create({
+      owner: `bench-${t}`,
+      action: 'use',
+      remainingUses: USES,
+      ttlSeconds: 86_400,
+    });
+    values.push(value);
+  }
+  let i = 0;
+  return () => {
+    const t = i++ % TOKENS;
+    return tokens.use({
+      owner: `bench-${t}`,
+      action: 'use',
+      value: values[t]!,
+      drainWhenValid: false,
+    });
+  };
 }
 
 /** The rows this file contributes. */
 export async function actionTokenRows(): Promise<Row[]> {
   const hasher = createHmacHasher(testKeyring(), 'bench');
   const expected = hasher.digest(['bench', 'use', 'value']);
+  const owners = Array.from({ length: TOKENS }, (_, t) => `bench-${t}`);
+  const hashes = owners.map((o) => hasher.digest([o, 'use', 'value']));
+  let j = 0;
 
   // Memory: the ceiling is a Map lookup, an HMAC and a decrement.
   const map = new Map<string, { uses: number; hash: string; expiresAt: number }>();
@@ -43,14 +61,19 @@ export async function actionTokenRows(): Promise<Row[]> {
     baseline: {
       name: 'Map + HMAC + decrement',
       op: () => {
-        const r = map.get('k:use:bench');
-        const h = hasher.digest(['bench', 'use', 'value']);
-        if (r && r.uses > 0 && r.hash === h && r.expiresAt > 0) r.uses--;
+        const t = j++ % TOKENS;
+        const owner = owners[t]!;
+        const r = map.get(`k:use:${owner}`);
+        const h = hasher.digest([owner, 'use', 'value']);
+        if (r && r.uses > 0 && r.hash === h && r.expiresAt > Date.now()) r.uses--;
       },
     },
     target: 0.7,
     setup: async () => {
-      map.set('k:use:bench', { uses: USES, hash: expected, expiresAt: Date.now() + 86_400_000 });
+      for (let t = 0; t < TOKENS; t++) {
+        const expiresAt = Date.now() + 86_400_000;
+        map.set(`k:use:${owners[t]}`, { uses: 1e12, hash: hashes[t]!, expiresAt });
+      }
       memUse = await tokenUser(createMemoryStore());
     },
   };
@@ -80,7 +103,7 @@ export async function actionTokenRows(): Promise<Row[]> {
       );
       raw
         .prepare('INSERT INTO t VALUES (?, ?, ?, ?)')
-        .run('k:use:bench', USES, expected, Date.now() + 86_400_000);
+        .run('k:use:bench', 1e12, expected, Date.now() + 86_400_000);
       stmt = raw.prepare(
         "UPDATE t SET uses = uses - 1 WHERE k = 'k:use:bench' AND uses > 0 AND h = ? AND expires_at > ? RETURNING uses",
       );

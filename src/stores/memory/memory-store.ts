@@ -39,6 +39,32 @@ export interface MemoryStoreOptions {
   readonly name?: string;
 }
 
+/** Shared by every record without index values. */
+const NO_INDEX = Object.freeze({}) as StoredRecord['index'];
+
+/**
+ * The record as kept: a fresh object of one fixed shape (so every record
+ * shares one hidden class) and one empty index object shared by all records
+ * without index values.
+ */
+function compact(record: StoredRecord): StoredRecord {
+  const partition = record.partition;
+  let empty = true;
+  for (const _ in record.index) {
+    empty = false;
+    break;
+  }
+  return {
+    collection: record.collection,
+    key: record.key,
+    partition,
+    data: record.data,
+    expiresAt: record.expiresAt,
+    index: empty ? NO_INDEX : record.index,
+    version: record.version,
+  };
+}
+
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -66,7 +92,7 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
   const table: SyncTable = {
     read: (c, k) => collections.get(c)?.get(k) ?? null,
     write(record) {
-      const frozen = deepFreeze(record);
+      const frozen = deepFreeze(compact(record));
       let map = collections.get(record.collection);
       if (!map) {
         map = new Map();

@@ -1,14 +1,14 @@
 /**
- * A server for the verify benchmark (see verify-bench.ts): `bare` is a bare
+ * A server for the verify benchmark (see http.ts): `bare` is a bare
  * Hono JSON route; `service` is the Tessera service on the memory store.
  * Prints `READY <url> <token> <credential>` once listening.
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { pino } from 'pino';
-import { createFakeClock } from '../../../src/core/clock.js';
-import { parseServeConfig } from '../../../src/server/config.js';
-import { startService } from '../../../src/server/serve.js';
+import { createFakeClock } from '../../src/core/clock.js';
+import { parseServeConfig } from '../../src/server/config.js';
+import { startService } from '../../src/server/serve.js';
 
 const mode = process.argv[2] ?? 'service';
 const extra = process.argv.slice(3);
