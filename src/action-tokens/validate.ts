@@ -10,9 +10,6 @@ import type { JsonObject } from '../stores/contract.js';
 
 export { checkInt, checkName, checkObject, checkOptionalBoolean };
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL_RE = /[\u0000-\u001f\u007f]/;
-
 /** Check a presented or supplied value. */
 export function checkValue(value: unknown, field = 'value'): asserts value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 1024) {

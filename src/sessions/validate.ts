@@ -13,7 +13,6 @@ export { checkName, checkOptionalBoolean };
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
-const LONE_SURROGATE_RE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const ID_RE = /^[A-Za-z0-9_-]{43}$/;
 const MAX_VALUE_BYTES = 32 * 1024;
 const MAX_DATA_BYTES = 16 * 1024;
