@@ -4,12 +4,24 @@
  * control characters, oversized tokens, path tricks) against every route the
  * service lists in /openapi.json, plus raw-socket header injection. Seeded,
  * so a failure reproduces (`TESSERA_FUZZ_SEED`). Zero 5xx, the process alive,
- * memory bounded.
+ * memory bounded. Afterwards the service log and its data directory hold none
+ * of the secrets it was configured with (admin credential, server secret) nor
+ * any secret a 2xx answer issued (plain, hex or base64). Its `memory:` store
+ * lives inside the service process and cannot be dumped from outside.
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFigures, scale } from './support/figures.js';
-import { ADMIN, ensureBuilt, removeTempDirs, type Served, serve } from './support/serve.js';
+import { filesUnder, SecretLog, scanAndRecord } from './support/leaks.js';
+import {
+  ADMIN,
+  ensureBuilt,
+  removeTempDirs,
+  type Served,
+  serve,
+  serviceSecrets,
+  tempDir,
+} from './support/serve.js';
 
 const SEED = Number(process.env.TESSERA_FUZZ_SEED ?? 20_261_122);
 const TOTAL = scale(10_000, 100_000);
@@ -28,9 +40,11 @@ function prng(seed: number): () => number {
 }
 
 let svc: Served;
+const dataDir = tempDir();
+const secrets = serviceSecrets();
 beforeAll(async () => {
   ensureBuilt();
-  svc = await serve({ store: 'memory:', args: ['--log-level', 'error'] });
+  svc = await serve({ store: 'memory:', dataDir, args: ['--log-level', 'error'] });
 }, 120_000);
 afterAll(async () => {
   await svc?.stop();
@@ -160,6 +174,23 @@ describe('hostile input against every route of the service', () => {
             () => path.toUpperCase(),
           ])();
 
+    /** Record the secrets a 2xx answer issued (not values the request itself carried). */
+    function noteIssued(answer: string, path: string, body: string | Buffer | undefined): void {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(answer);
+      } catch {
+        return;
+      }
+      const found = new SecretLog();
+      found.addFrom('2xx answer', parsed);
+      const request = `${path} ${Buffer.isBuffer(body) ? body.toString('utf8') : (body ?? '')}`;
+      const carried = (v: string) =>
+        request.includes(v) || request.includes(JSON.stringify(v).slice(1, -1));
+      for (const { what, value } of found.items)
+        if (!carried(value) && !/^ERR_/.test(value)) secrets.add(what, value);
+    }
+
     async function one(): Promise<void> {
       const route = g.pick(routes);
       const method =
@@ -189,7 +220,8 @@ describe('hostile input against every route of the service', () => {
       }
       try {
         const res = await fetch(`${svc.url}${path}`, { method, headers, body });
-        await res.arrayBuffer();
+        const answer = await res.text();
+        if (res.status >= 200 && res.status < 300) noteIssued(answer, path, body);
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         if (res.status >= 500) fiveXX.push(`${method} ${path.slice(0, 120)} -> ${res.status}`);
       } catch (err) {
@@ -262,5 +294,12 @@ describe('hostile input against every route of the service', () => {
     expect(fiveXX).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(TOTAL);
     expect(growthMiB).toBeLessThan(300);
+
+    // No leaks in the log or the data directory (the memory: store cannot be dumped).
+    const leaks = scanAndRecord('fuzz', { file: 'fuzz.test.ts', backend: 'memory' }, secrets, [
+      { where: 'service log', text: svc.output() },
+      ...filesUnder(dataDir, 'data dir'),
+    ]);
+    expect(leaks.hitDetails).toEqual([]);
   }, 180_000);
 });

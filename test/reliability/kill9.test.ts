@@ -2,11 +2,21 @@
  * kill -9 of `tessera serve` under load, then a restart on the same store:
  * every create the service acknowledged (201) is still there, and no token was
  * used more times than it had uses, counting uses acknowledged before and
- * after the crash.
+ * after the crash. Afterwards the store's full dump, both instances' logs and
+ * their data directories hold none of the token values issued, nor the admin
+ * credential or server secret (plain, hex or base64).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFigures, scale } from './support/figures.js';
-import { api, ensureBuilt, removeTempDirs, serve } from './support/serve.js';
+import { filesUnder, scanAndRecord } from './support/leaks.js';
+import {
+  api,
+  ensureBuilt,
+  removeTempDirs,
+  serve,
+  serviceSecrets,
+  tempDir,
+} from './support/serve.js';
 import { gateKind, postgresKind, sqliteKind } from './support/stores.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
@@ -19,8 +29,10 @@ for (const kind of [sqliteKind, postgresKind]) {
   describe(`kill -9 of tessera serve on ${kind.name}`, () => {
     it('loses no acknowledged create and consumes nothing twice across the crash', async () => {
       const store = await kind.open();
+      const secrets = serviceSecrets();
+      const dataDir = tempDir();
       try {
-        const first = await serve({ store: store.url });
+        const first = await serve({ store: store.url, dataDir });
         const acked: string[] = [];
         const values = new Map<string, string>();
         const validUses = new Map<string, number>();
@@ -38,6 +50,7 @@ for (const kind of [sqliteKind, postgresKind]) {
               if (r.status !== 201) continue;
               acked.push(owner);
               values.set(owner, r.body.value);
+              secrets.addFrom(`action token ${owner}`, r.body);
               const u = await api(first.url, 'POST', '/v1/action-tokens/use', {
                 owner,
                 action: 'crash',
@@ -57,7 +70,7 @@ for (const kind of [sqliteKind, postgresKind]) {
         await Promise.all(workers);
         expect(acked.length).toBeGreaterThan(10);
 
-        const second = await serve({ store: store.url });
+        const second = await serve({ store: store.url, dataDir });
         try {
           let lost = 0;
           let overUsed = 0;
@@ -95,6 +108,21 @@ for (const kind of [sqliteKind, postgresKind]) {
         } finally {
           await second.stop();
         }
+        // No leaks: the store, both logs (the crashed one too) and the data directory.
+        const dump = await store.dump();
+        expect(dump.length).toBeGreaterThan(0);
+        const leaks = scanAndRecord(
+          `kill9-${kind.name}`,
+          { file: 'kill9.test.ts', backend: kind.name },
+          secrets,
+          [
+            { where: `${kind.name} store dump`, text: dump },
+            { where: 'crashed instance log', text: first.output() },
+            { where: 'restarted instance log', text: second.output() },
+            ...filesUnder(dataDir, 'data dir'),
+          ],
+        );
+        expect(leaks.hitDetails).toEqual([]);
       } finally {
         await store.cleanup();
       }

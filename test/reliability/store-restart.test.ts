@@ -5,14 +5,28 @@
  * service answers 503 with a typed store error code (never another 5xx, never
  * a success it did not store); once the store is back it recovers without a
  * restart; no acknowledged create is lost and no token is used more often
- * than its uses allow.
+ * than its uses allow. Afterwards the store's full dump (Redis keys and values
+ * plus its AOF files and log; PostgreSQL schema tables), the service log and
+ * its data directory hold none of the token values issued, nor the admin
+ * credential or server secret (plain, hex or base64).
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateBackend, redisBinariesAvailable } from '../support/backends.js';
 import { createTempPostgres, postgresBinariesAvailable } from '../support/postgres.js';
 import { startRedisServer } from '../support/redis-cluster.js';
 import { recordFigures, scale } from './support/figures.js';
-import { type Answer, api, ensureBuilt, removeTempDirs, serve } from './support/serve.js';
+import { filesUnder, type LeakPlace, scanAndRecord } from './support/leaks.js';
+import {
+  type Answer,
+  api,
+  ensureBuilt,
+  removeTempDirs,
+  serve,
+  serviceSecrets,
+  tempDir,
+} from './support/serve.js';
+import { dumpPostgres, dumpRedis } from './support/stores.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
 afterAll(() => removeTempDirs());
@@ -24,6 +38,8 @@ interface PrivateStore {
   url: string;
   down(): Promise<void>;
   up(): Promise<void>;
+  /** Everything the store holds, as places for the leak scan. */
+  dump(): Promise<LeakPlace[]>;
   destroy(): Promise<void>;
 }
 
@@ -43,6 +59,19 @@ const kinds: Array<{
         url: `${server.url}?prefix=rel-restart`,
         down: () => server.kill(),
         up: () => server.restart(),
+        async dump() {
+          const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+          client.on('error', () => {});
+          try {
+            return [
+              { where: 'redis keys and values', text: await dumpRedis(client, 'rel-restart') },
+              // The AOF files (every write ever made, deleted keys too) and the server log.
+              ...filesUnder(server.dir, 'redis dir'),
+            ];
+          } finally {
+            await client.quit().catch(() => {});
+          }
+        },
         destroy: () => server.stop(),
       };
     },
@@ -57,6 +86,14 @@ const kinds: Array<{
         url: `${server.url}?schema=rel_restart`,
         down: () => server.stop('immediate'),
         up: () => server.start(),
+        async dump() {
+          return [
+            {
+              where: 'postgres schema tables',
+              text: await dumpPostgres(server.url, 'rel_restart'),
+            },
+          ];
+        },
         destroy: () => server.destroy(),
       };
     },
@@ -69,7 +106,9 @@ for (const kind of kinds) {
   describe(`${kind.name} stopped and restarted under a running service`, () => {
     it('answers typed 503s while down, recovers without a service restart, loses nothing, spends nothing twice', async () => {
       const store = await kind.open();
-      const svc = await serve({ store: store.url });
+      const secrets = serviceSecrets();
+      const dataDir = tempDir();
+      const svc = await serve({ store: store.url, dataDir });
       try {
         let phase: 'up' | 'down' | 'back' = 'up';
         const acked: string[] = [];
@@ -105,6 +144,7 @@ for (const kind of kinds) {
             }
             acked.push(owner);
             values.set(owner, r.body.value);
+            secrets.addFrom(`action token ${owner}`, r.body);
             const u = await api(svc.url, 'POST', '/v1/action-tokens/use', {
               owner,
               action: 'restart',
@@ -134,6 +174,7 @@ for (const kind of kinds) {
             action: 'restart',
           });
           if (r.status === 201) {
+            secrets.addFrom('probe token', r.body);
             recoveredMs = Date.now() - t0;
             break;
           }
@@ -185,6 +226,21 @@ for (const kind of kinds) {
         expect(downTotal).toBeGreaterThan(0);
         expect(lost).toBe(0);
         expect(overUsed).toBe(0);
+
+        // No leaks: the store (dumped while it runs), the service log, its data directory.
+        const storePlaces = await store.dump();
+        expect(storePlaces[0]?.text.length).toBeGreaterThan(0);
+        const leaks = scanAndRecord(
+          `store-restart-${kind.name.split(' ')[0]}`,
+          { file: 'store-restart.test.ts', backend: kind.name },
+          secrets,
+          [
+            ...storePlaces,
+            { where: 'service log', text: svc.output() },
+            ...filesUnder(dataDir, 'data dir'),
+          ],
+        );
+        expect(leaks.hitDetails).toEqual([]);
       } finally {
         await svc.stop();
         await store.destroy();

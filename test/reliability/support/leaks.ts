@@ -3,6 +3,9 @@
  * looked for, in plaintext and in the encodings a careless implementation
  * might store (hex, base64, base64url of its bytes), in store dumps and logs.
  */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { recordFigures } from './figures.js';
 
 /** Secrets issued during a run, by where they came from. */
 export class SecretLog {
@@ -69,4 +72,71 @@ export function scanForLeaks(
     }
   }
   return { checked: secrets.items.length, forms, hits };
+}
+
+/** One place the scan reads: a store dump, a log, a file. */
+export interface LeakPlace {
+  where: string;
+  text: string;
+}
+
+/** Every file under `dir` (recursively), read as latin1 (binary files too), one place each. */
+export function filesUnder(dir: string, label: string): LeakPlace[] {
+  if (!existsSync(dir)) return [];
+  const places: LeakPlace[] = [];
+  for (const rel of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    const file = join(dir, rel);
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) continue;
+    places.push({ where: `${label}/${rel}`, text: readFileSync(file, 'latin1') });
+  }
+  return places;
+}
+
+/** The figures of one leak scan (recorded under `leaks` in the test file's figures). */
+export interface LeakFigures {
+  file: string;
+  backend: string;
+  secrets: number;
+  forms: number;
+  places: number;
+  placeNames: string[];
+  bytes: number;
+  hits: number;
+  hitDetails: LeakHit[];
+  /** Time the scan took, ms. */
+  scanMs: number;
+}
+
+/**
+ * Scan `places` for every secret of `secrets`, after a control that the scan
+ * finds what it looks for; record the counts as the `leaks` figure of
+ * `figures` (a figures file name) and return them (the caller asserts zero hits).
+ */
+export function scanAndRecord(
+  figures: string,
+  meta: { file: string; backend: string },
+  secrets: SecretLog,
+  places: readonly LeakPlace[],
+): LeakFigures {
+  const first = secrets.items[0];
+  if (first === undefined) throw new Error('leak scan: no secret recorded');
+  const control = scanForLeaks(secrets, [
+    { where: 'control', text: `x${Buffer.from(first.value).toString('hex')}x` },
+  ]);
+  if (control.hits.length === 0) throw new Error('leak scan: the control was not found');
+  const t0 = performance.now();
+  const result = scanForLeaks(secrets, places);
+  const leaks: LeakFigures = {
+    ...meta,
+    secrets: result.checked,
+    forms: result.forms,
+    places: places.length,
+    placeNames: places.map((p) => p.where),
+    bytes: places.reduce((n, p) => n + p.text.length, 0),
+    hits: result.hits.length,
+    hitDetails: result.hits,
+    scanMs: Math.round(performance.now() - t0),
+  };
+  recordFigures(figures, { leaks });
+  return leaks;
 }

@@ -2,8 +2,10 @@
  * Model-based property tests: for each credential family, fast-check draws
  * random sequences of operations (and clock moves, on a fake clock), runs them
  * against the real module on a store and against a tiny reference model, and
- * requires the same observable result at every step. Wire it per backend with
- * {@link defineModelSuite}.
+ * requires the same observable result at every step. After every sequence,
+ * every collection the module touched is listed from the store and scanned for
+ * the values, tokens and secrets the sequence issued (plain, hex, base64): zero
+ * hits. Wire it per backend with {@link defineModelSuite}.
  */
 import fc from 'fast-check';
 import { createAccessTokens } from '../../../src/access-tokens/index.js';
@@ -14,6 +16,7 @@ import { createSessions } from '../../../src/sessions/index.js';
 import type { Store } from '../../../src/stores/contract.js';
 import { randomSuffix, testKeyring } from '../../../src/testing/index.js';
 import { recordFigures } from './figures.js';
+import { type LeakHit, SecretLog, scanForLeaks } from './leaks.js';
 
 /** Options of {@link defineModelSuite}. */
 export interface ModelSuiteOptions {
@@ -54,6 +57,46 @@ async function compare<Op>(
   }
 }
 
+/** Add every `collection` named in a store call's arguments to `used`. */
+function noteCollections(x: unknown, used: Set<string>, depth = 0): void {
+  if (depth > 3 || x === null || typeof x !== 'object') return;
+  if (Array.isArray(x)) {
+    for (const v of x) noteCollections(v, used, depth + 1);
+    return;
+  }
+  const o = x as Record<string, unknown>;
+  if (typeof o.collection === 'string') used.add(o.collection);
+  for (const k of ['record', 'ref'] as const) noteCollections(o[k], used, depth + 1);
+}
+
+/** `store`, recording in `used` every collection a call addresses. */
+function recordingStore(store: Store, used: Set<string>): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if ((prop === 'list' || prop === 'findByIndex') && typeof args[0] === 'string')
+          used.add(args[0]);
+        else noteCollections(args[0], used);
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** Every record of `collection`, one JSON line each (keys, data, index values). */
+async function dumpCollection(store: Store, collection: string): Promise<string> {
+  const lines: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await store.list(collection, { limit: 1000, cursor });
+    for (const r of page.records) lines.push(JSON.stringify(r));
+    cursor = page.cursor;
+  } while (cursor !== null);
+  return lines.join('\n');
+}
+
 const codeOf = (err: unknown) => (err as { code?: string }).code ?? String(err);
 
 /** Define the model-based tests of every family on one backend. */
@@ -66,15 +109,67 @@ export function defineModelSuite(options: ModelSuiteOptions): void {
   const count = (family: string, n: number) => {
     ops[family] = (ops[family] ?? 0) + n;
   };
+  const leaks = {
+    secrets: 0,
+    forms: 0,
+    places: 0,
+    bytes: 0,
+    hits: 0,
+    hitDetails: [] as LeakHit[],
+    collections: new Set<string>(),
+    ms: 0,
+  };
   const record = () =>
-    recordFigures(`model-${options.name}`, { backend: options.name, numRuns, maxOps, ops });
+    recordFigures(`model-${options.name}`, {
+      backend: options.name,
+      numRuns,
+      maxOps,
+      ops,
+      leaks: {
+        file: 'model.test.ts',
+        backend: options.name,
+        secrets: leaks.secrets,
+        forms: leaks.forms,
+        places: leaks.places,
+        bytes: leaks.bytes,
+        hits: leaks.hits,
+        hitDetails: leaks.hitDetails.slice(0, 20),
+        dumpAndScanMs: Math.round(leaks.ms),
+        collections: [
+          ...new Set([...leaks.collections].map((c) => c.replace(/[0-9a-f]{6}$/, '*'))),
+        ],
+      },
+    });
 
-  async function withFreshStore(fn: (store: Store) => Promise<void>): Promise<void> {
-    const store = await options.createStore();
+  /**
+   * Run `fn` on a fresh store; then list every collection it touched and scan
+   * the records for every secret `fn` put in `issued` (throws on a hit).
+   */
+  async function withFreshStore(
+    fn: (store: Store, issued: SecretLog) => Promise<void>,
+  ): Promise<void> {
+    const raw = await options.createStore();
+    const used = new Set<string>();
+    const issued = new SecretLog();
     try {
-      await fn(store);
+      await fn(recordingStore(raw, used), issued);
+      const t0 = performance.now();
+      const places: Array<{ where: string; text: string }> = [];
+      for (const c of used)
+        places.push({ where: `collection ${c}`, text: await dumpCollection(raw, c) });
+      const result = scanForLeaks(issued, places);
+      leaks.secrets += result.checked;
+      leaks.forms += result.forms;
+      leaks.places += places.length;
+      leaks.bytes += places.reduce((n, p) => n + p.text.length, 0);
+      leaks.hits += result.hits.length;
+      leaks.hitDetails.push(...result.hits);
+      for (const c of used) leaks.collections.add(c);
+      leaks.ms += performance.now() - t0;
+      if (result.hits.length > 0)
+        throw new Error(`leak: ${JSON.stringify(result.hits)} in ${options.name} store records`);
     } finally {
-      await store.close();
+      await raw.close();
     }
   }
 
@@ -106,7 +201,7 @@ export function defineModelSuite(options: ModelSuiteOptions): void {
         await fc.assert(
           fc.asyncProperty(fc.array(actionOp, { maxLength: maxOps, size: 'max' }), async (seq) => {
             count('actionTokens', seq.length);
-            await withFreshStore(async (store) => {
+            await withFreshStore(async (store, issued) => {
               const clock = createFakeClock(1_700_000_000_000);
               const tokens = createActionTokens({
                 store,
@@ -137,6 +232,7 @@ export function defineModelSuite(options: ModelSuiteOptions): void {
                   try {
                     if (op.t === 'create') {
                       const value = `v${n++}-${randomSuffix(8)}`;
+                      issued.add('action token value', value);
                       const r = await tokens.create({
                         owner,
                         action,
@@ -225,10 +321,10 @@ export function defineModelSuite(options: ModelSuiteOptions): void {
         await fc.assert(
           fc.asyncProperty(fc.array(patOp, { maxLength: maxOps, size: 'max' }), async (seq) => {
             count('accessTokens', seq.length);
-            await withFreshStore(async (store) => {
+            await withFreshStore(async (store, issued) => {
               const clock = createFakeClock(1_700_000_000_000);
               const pats = createAccessTokens({ store, clock, collection: `p${randomSuffix(3)}` });
-              const issued: Array<{ token: string; id: string }> = [];
+              const minted: Array<{ token: string; id: string }> = [];
               const m: Array<{ exp: number | null; revoked: boolean; deleted: boolean }> = [];
               try {
                 await compare(
@@ -246,10 +342,11 @@ export function defineModelSuite(options: ModelSuiteOptions): void {
                             ? {}
                             : { expiresAt: clock.now() + op.ttl * 1000 }),
                         });
-                        issued.push({ token: r.token, id: r.record.tokenId });
+                        minted.push({ token: r.token, id: r.record.tokenId });
+                        issued.add('access token', r.token);
                         return 'issued';
                       }
-                      const t = issued[op.i % Math.max(1, issued.length)];
+                      const t = minted[op.i % Math.max(1, minted.length)];
                       if (t === undefined) return 'none';
                       if (op.t === 'verify') {
                         const token = op.tamper
@@ -325,7 +422,7 @@ export function defineModelSuite(options: ModelSuiteOptions): void {
         await fc.assert(
           fc.asyncProperty(fc.array(chOp, { maxLength: maxOps, size: 'max' }), async (seq) => {
             count('challenges', seq.length);
-            await withFreshStore(async (store) => {
+            await withFreshStore(async (store, issued) => {
               const clock = createFakeClock(1_700_000_000_000);
               const challenges = createChallenges({
                 store,
@@ -355,6 +452,7 @@ export function defineModelSuite(options: ModelSuiteOptions): void {
                         secret: { type: 'number', length: 8 },
                       });
                       secrets.set(op.s, r.secret as string);
+                      issued.add('challenge secret', r.secret);
                       return 'created';
                     }
                     if (op.t === 'verify') {
@@ -418,7 +516,7 @@ export function defineModelSuite(options: ModelSuiteOptions): void {
         await fc.assert(
           fc.asyncProperty(fc.array(sOp, { maxLength: maxOps, size: 'max' }), async (seq) => {
             count('sessions', seq.length);
-            await withFreshStore(async (store) => {
+            await withFreshStore(async (store, issued) => {
               const clock = createFakeClock(1_700_000_000_000);
               const sessions = createSessions({
                 store,
@@ -440,6 +538,7 @@ export function defineModelSuite(options: ModelSuiteOptions): void {
                     if (op.t === 'create') {
                       const r = await sessions.create({ owner: `${OWNERS[op.o]}-${run}` });
                       tokens.push(r.token);
+                      issued.add('session token', r.token);
                       return 'created';
                     }
                     if (op.t === 'destroyAll')

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SecretLog } from './leaks.js';
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
@@ -19,6 +20,15 @@ export const ADMIN = `tsa_rel-${randomBytes(18).toString('base64url')}`;
 /** The server secret of this run (`id:secret`). */
 export const SECRET_VALUE = randomBytes(32).toString('base64url');
 export const SECRET = `r1:${SECRET_VALUE}`;
+
+/** A secret log holding what every served child is configured with (admin credential, server secret). */
+export function serviceSecrets(): SecretLog {
+  const secrets = new SecretLog();
+  secrets.add('admin credential', ADMIN);
+  secrets.add('server secret', SECRET_VALUE);
+  secrets.add('server secret pair', SECRET);
+  return secrets;
+}
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
