@@ -577,6 +577,17 @@ export function defineStoreSuite(options: StoreSuiteOptions): void {
           const c = col();
           const now = clock.now();
           await rejectsWithCode(s.transact([], now), INVALID);
+          await rejectsWithCode(
+            s.transact(
+              [{ type: 'put', record: rec(c, 'm', {}), mode: 'sideways' as 'insert' }],
+              now,
+            ),
+            INVALID,
+          );
+          await rejectsWithCode(
+            s.transact([{ type: 'frobnicate', ref: { collection: c, key: 'm' } } as never], now),
+            INVALID,
+          );
           const many = Array.from({ length: 26 }, (_, i) => ({
             type: 'put' as const,
             record: rec(c, `k${i}`, {}, { partition: 'p' }),

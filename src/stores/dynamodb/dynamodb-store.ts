@@ -16,6 +16,7 @@ import {
   checkIndexValue,
   checkNow,
   checkRef,
+  checkSweepOptions,
 } from '../shared/validate.js';
 import type { Item } from './attribute-values.js';
 import type { EngineContext } from './engine.js';
@@ -27,7 +28,7 @@ import type { DynamoStore, DynamoStoreOptions } from './options.js';
 import { findInTable, listTable } from './pages.js';
 import { readItems } from './reads.js';
 import { migrateSchema } from './schema.js';
-import { checkSweepOptions, type SweepCursor, sweepTable } from './sweep.js';
+import { type SweepCursor, sweepTable } from './sweep.js';
 import {
   checkTableName,
   DEFAULT_INDEX_PREFIX,

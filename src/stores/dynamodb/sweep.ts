@@ -6,7 +6,6 @@
  * @module
  */
 import { DeleteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { InvalidInputError } from '../../core/errors.js';
 import type { Item } from './attribute-values.js';
 import type { EngineContext } from './engine.js';
 import { isConditionFailed } from './errors.js';
@@ -18,22 +17,6 @@ import { PARTITION_KEY, SORT_KEY } from './table-design.js';
 
 /** Items evaluated at most by one `sweep` call (per table). */
 export const SWEEP_SCAN_BUDGET = 20_000;
-
-/** Check and default the options of `sweep()`: `[limit, graceMs]`. */
-export function checkSweepOptions(options: { limit?: number; graceMs?: number }): [number, number] {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidInputError('sweep options must be an object', 'options');
-  }
-  const limit = options.limit ?? 1000;
-  const graceMs = options.graceMs ?? 0;
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new InvalidInputError('sweep limit must be a positive integer', 'limit');
-  }
-  if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
-    throw new InvalidInputError('graceMs must be a non-negative integer (ms)', 'graceMs');
-  }
-  return [limit, graceMs];
-}
 
 /** Where a sweep of one table left off (its next ExclusiveStartKey). */
 export interface SweepCursor {

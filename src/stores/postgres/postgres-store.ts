@@ -44,15 +44,10 @@ import {
   checkNow,
   checkRecordInput,
   checkRef,
+  checkSweepOptions,
   checkWhere,
 } from '../shared/validate.js';
-import {
-  checkSweepOptions,
-  checkTransact,
-  checkUpdateOptions,
-  conflict,
-  partitionError,
-} from './checks.js';
+import { checkTransact, checkUpdateOptions, conflict, partitionError } from './checks.js';
 import { closedDb, type Db, StatementNames } from './db.js';
 import { isRetryable, toStoreError } from './errors.js';
 import { createPostgresEvents } from './events.js';

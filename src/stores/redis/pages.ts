@@ -13,6 +13,7 @@ import {
   checkIndexName,
   checkIndexValue,
   checkLimit,
+  checkSweepOptions,
 } from '../shared/validate.js';
 import { EntryBatch } from './entries.js';
 import { toStoreError } from './errors.js';
@@ -60,25 +61,6 @@ export function decodeMemberCursor(cursor: string | null | undefined): string | 
     throw new InvalidInputError('invalid cursor', 'cursor');
   }
   return member;
-}
-
-/**
- * Check and default the options of `sweep()`: `[limit, graceMs]`.
- * @throws InvalidInputError for a non-positive `limit` or a negative `graceMs`
- */
-export function checkSweepOptions(options: { limit?: number; graceMs?: number }): [number, number] {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidInputError('sweep options must be an object', 'options');
-  }
-  const limit = options.limit ?? 1000;
-  const graceMs = options.graceMs ?? 0;
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new InvalidInputError('sweep limit must be a positive integer', 'limit');
-  }
-  if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
-    throw new InvalidInputError('graceMs must be a non-negative integer (ms)', 'graceMs');
-  }
-  return [limit, graceMs];
 }
 
 function matchesAll(r: StoredRecord, fields: readonly FieldCondition[]): boolean {

@@ -14,14 +14,7 @@ import type {
   UpdateOptions,
   Where,
 } from '../contract.js';
-import {
-  checkMutation,
-  checkNow,
-  checkRecordInput,
-  checkRef,
-  checkWhere,
-  MAX_TRANSACT_OPS,
-} from '../shared/validate.js';
+import { checkNow, checkRecordInput, checkTransactOps, checkWhere } from '../shared/validate.js';
 import { inputTokens, mutationTokens, whereTokens } from './codec.js';
 import type { EntryIntent } from './entries.js';
 
@@ -139,44 +132,15 @@ export function planCheckOp(
  *   partitions, a record addressed twice, or any malformed op
  */
 export function planTransact(ops: readonly TransactOp[]): PlannedOp[] {
-  if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_TRANSACT_OPS) {
-    throw new InvalidInputError(`transact takes 1..${MAX_TRANSACT_OPS} ops`, 'ops');
-  }
-  const partitions = new Set<string>();
-  const seen = new Set<string>();
-  const planned: PlannedOp[] = [];
-  for (const op of ops) {
-    if (typeof op !== 'object' || op === null) {
-      throw new InvalidInputError('unknown transact op type', 'ops');
-    }
-    const ref = op.type === 'put' ? op.record : op.ref;
-    const p = op.type === 'put' ? checkRecordInput(op.record) : checkRef(ref);
-    partitions.add(p);
-    const id = `${ref.collection}\u0000${ref.key}`;
-    if (seen.has(id)) {
-      throw new InvalidInputError('a transaction may address each record once', 'ops');
-    }
-    seen.add(id);
-    checkWhere(op.where);
+  const partitions = checkTransactOps(ops);
+  return ops.map((op, i) => {
+    const p = partitions[i] as string;
     if (op.type === 'put') {
       checkMode(op.mode);
-      planned.push(planPutOp(op.record, op.mode, op.where));
-    } else if (op.type === 'update') {
-      checkMutation(op.mutation);
-      if (op.orCreate !== undefined) {
-        checkRecordInput({ ...op.orCreate, collection: 'x', key: 'x' });
-      }
-      planned.push(planUpdateOp(op.ref, p, op.mutation, op.where, op.orCreate));
-    } else if (op.type === 'delete') {
-      planned.push(planDeleteOp(op.ref, p, op.where));
-    } else if (op.type === 'check') {
-      planned.push(planCheckOp(op.ref, p, op.where, op.absent === true));
-    } else {
-      throw new InvalidInputError('unknown transact op type', 'ops');
+      return planPutOp(op.record, op.mode, op.where);
     }
-  }
-  if (partitions.size > 1) {
-    throw new InvalidInputError('all ops of a transaction must address one partition', 'ops');
-  }
-  return planned;
+    if (op.type === 'update') return planUpdateOp(op.ref, p, op.mutation, op.where, op.orCreate);
+    if (op.type === 'delete') return planDeleteOp(op.ref, p, op.where);
+    return planCheckOp(op.ref, p, op.where, op.absent === true);
+  });
 }

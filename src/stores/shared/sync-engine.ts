@@ -27,8 +27,8 @@ import {
   checkNow,
   checkRecordInput,
   checkRef,
+  checkTransactOps,
   checkWhere,
-  MAX_TRANSACT_OPS,
 } from './validate.js';
 
 /** A synchronous record table: what a backend gives the engine. */
@@ -156,30 +156,8 @@ export function syncTransact(
   samePartition = true,
 ): TransactResult {
   checkNow(now);
-  if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_TRANSACT_OPS) {
-    throw new InvalidInputError(`transact takes 1..${MAX_TRANSACT_OPS} ops`, 'ops');
-  }
   // Validate everything first so a bad op never leaves a partial plan behind.
-  const partitions = new Set<string>();
-  const seen = new Set<string>();
-  for (const op of ops) {
-    const ref = op.type === 'put' ? op.record : op.ref;
-    const p = op.type === 'put' ? checkRecordInput(op.record) : checkRef(ref);
-    partitions.add(p);
-    const id = `${ref.collection}\u0000${ref.key}`;
-    if (seen.has(id))
-      throw new InvalidInputError('a transaction may address each record once', 'ops');
-    seen.add(id);
-    checkWhere(op.where);
-    if (op.type === 'update') {
-      checkMutation(op.mutation);
-      if (op.orCreate !== undefined)
-        checkRecordInput({ ...op.orCreate, collection: 'x', key: 'x' });
-    }
-  }
-  if (samePartition && partitions.size > 1) {
-    throw new InvalidInputError('all ops of a transaction must address one partition', 'ops');
-  }
+  checkTransactOps(ops, samePartition);
   // Plan against an overlay so later ops see earlier writes.
   const overlay = new Map<string, StoredRecord | null>();
   const view: SyncTable = {

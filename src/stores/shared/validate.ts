@@ -11,6 +11,7 @@ import {
   type Mutation,
   type RecordInput,
   type RecordRef,
+  type TransactOp,
   type Where,
 } from '../contract.js';
 
@@ -262,4 +263,68 @@ export function checkLimit(limit: number | undefined): number {
     throw new InvalidInputError(`limit must be an integer in 1..${MAX_LIMIT}`, 'limit');
   }
   return limit;
+}
+
+const PUT_MODES = new Set(['insert', 'upsert', 'replace']);
+const OP_TYPES = new Set(['put', 'update', 'delete', 'check']);
+
+/**
+ * Check a transaction's ops as every store must, before touching the backend:
+ * 1..{@link MAX_TRANSACT_OPS} well-formed ops, each record addressed once, and
+ * (with `samePartition`) one partition.
+ * @returns each op's partition, in op order
+ * @throws InvalidInputError for anything else
+ */
+export function checkTransactOps(ops: readonly TransactOp[], samePartition = true): string[] {
+  if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_TRANSACT_OPS) {
+    throw new InvalidInputError(`transact takes 1..${MAX_TRANSACT_OPS} ops`, 'ops');
+  }
+  const seen = new Set<string>();
+  const partitions: string[] = [];
+  for (const op of ops) {
+    if (typeof op !== 'object' || op === null || !OP_TYPES.has(op.type)) {
+      throw new InvalidInputError('unknown transact op type', 'ops');
+    }
+    const ref = op.type === 'put' ? op.record : op.ref;
+    partitions.push(op.type === 'put' ? checkRecordInput(op.record) : checkRef(ref));
+    const id = `${ref.collection}\u0000${ref.key}`;
+    if (seen.has(id))
+      throw new InvalidInputError('a transaction may address each record once', 'ops');
+    seen.add(id);
+    checkWhere(op.where);
+    if (op.type === 'put' && !PUT_MODES.has(op.mode)) {
+      throw new InvalidInputError('mode must be insert, upsert or replace', 'mode');
+    }
+    if (op.type === 'update') {
+      checkMutation(op.mutation);
+      if (op.orCreate !== undefined)
+        checkRecordInput({ ...op.orCreate, collection: 'x', key: 'x' });
+    }
+  }
+  if (samePartition && new Set(partitions).size > 1) {
+    throw new InvalidInputError('all ops of a transaction must address one partition', 'ops');
+  }
+  return partitions;
+}
+
+/**
+ * Check and default the options of `sweep()`: `[limit, graceMs]`.
+ * @throws InvalidInputError for a non-positive `limit` or a negative `graceMs`
+ * @example `const [limit, graceMs] = checkSweepOptions({}); // [1000, 0]`
+ */
+export function checkSweepOptions(
+  options: { limit?: number; graceMs?: number } = {},
+): [number, number] {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidInputError('sweep options must be an object', 'options');
+  }
+  const limit = options.limit ?? 1000;
+  const graceMs = options.graceMs ?? 0;
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidInputError('sweep limit must be a positive integer', 'limit');
+  }
+  if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
+    throw new InvalidInputError('graceMs must be a non-negative integer (ms)', 'graceMs');
+  }
+  return [limit, graceMs];
 }

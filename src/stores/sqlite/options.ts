@@ -3,7 +3,6 @@
  * @module
  */
 import Database from 'better-sqlite3';
-import { InvalidInputError } from '../../core/errors.js';
 import type { Store } from '../contract.js';
 import { toStoreError } from './errors.js';
 import type { SqliteSweeperOptions } from './sweeper.js';
@@ -48,23 +47,6 @@ export interface SqliteStore extends Store {
    * @example `const stop = store.startSweeper({ intervalMs: 30_000 });`
    */
   startSweeper(options?: SqliteSweeperOptions): () => void;
-}
-
-/**
- * Check and default the options of `sweep()`: `[limit, graceMs]`.
- * @throws InvalidInputError for a non-positive `limit` or a negative `graceMs`
- * @example `const [limit, graceMs] = checkSweepOptions({}); // [1000, 0]`
- */
-export function checkSweepOptions(options: { limit?: number; graceMs?: number }): [number, number] {
-  const limit = options.limit ?? 1000;
-  const graceMs = options.graceMs ?? 0;
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new InvalidInputError('sweep limit must be a positive integer', 'limit');
-  }
-  if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
-    throw new InvalidInputError('graceMs must be a non-negative integer (ms)', 'graceMs');
-  }
-  return [limit, graceMs];
 }
 
 /**

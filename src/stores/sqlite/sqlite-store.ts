@@ -30,14 +30,10 @@ import {
   checkLimit,
   checkNow,
   checkRef,
+  checkSweepOptions,
 } from '../shared/validate.js';
 import { toStoreError } from './errors.js';
-import {
-  checkSweepOptions,
-  openDatabase,
-  type SqliteStore,
-  type SqliteStoreOptions,
-} from './options.js';
+import { openDatabase, type SqliteStore, type SqliteStoreOptions } from './options.js';
 import { enableWal, migrateSchema, tableNames } from './schema.js';
 import {
   createSyncTable,
