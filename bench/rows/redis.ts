@@ -17,12 +17,14 @@ import { createRedisStore } from '../../src/stores/redis/index.js';
 import { testKeyring } from '../../src/testing/index.js';
 import { type Entry, type Row, unavailable } from '../harness.js';
 import { peersInstalled, REDIS_URL, redisReachable, requirePeer } from './backends.js';
+import { patVerifyOp } from './pat-verify-op.js';
 
 const IDS = [
   { id: 'challenges-seq', title: 'Challenge create + verify, Redis, sequential' },
   { id: 'challenges-100', title: 'Challenge create + verify, Redis, 100 in flight' },
   { id: 'use-redis', title: 'Action token use(), Redis store' },
   { id: 'sessions-redis', title: 'Session validate, Redis' },
+  { id: 'pat-verify-redis', title: 'PAT verify, Redis store' },
 ];
 
 const CEILING_LUA = `
@@ -174,6 +176,30 @@ export async function redisRows(): Promise<Entry[]> {
     teardown: close,
   };
 
+  // PAT verify (no cache: one store read per call) against the same raw EVALSHA.
+  let patOp: () => Promise<unknown> = async () => undefined;
+  let patRawOp: () => Promise<unknown> = async () => undefined;
+  const patRow: Row = {
+    id: 'pat-verify-redis',
+    title: IDS[4]!.title,
+    subject: { name: 'Tessera PAT verify() (no cache)', op: () => patOp() },
+    baseline: { name: 'raw EVALSHA decrement', op: () => patRawOp() },
+    concurrency: WORKERS,
+    setup: async () => {
+      const c = await open();
+      patOp = await patVerifyOp(createRedisStore({ client: c, prefix }), WORKERS);
+      const sha = (await c.script('LOAD', CEILING_LUA)) as string;
+      const keys = Array.from({ length: WORKERS }, (_, w) => `{${prefix}:rawpat}:${w}`);
+      for (const k of keys) await c.hset(k, 'n', 1_000_000_000);
+      let j = 0;
+      patRawOp = async () => {
+        const r = await c.evalsha(sha, 1, keys[j++ % WORKERS]!);
+        if (Number(r) < 0) throw new Error('ceiling ran out');
+      };
+    },
+    teardown: close,
+  };
+
   // Row 6: sessions against express-session + connect-redis.
   let validate: () => Promise<unknown> = async () => undefined;
   let expressSession: () => Promise<unknown> = async () => undefined;
@@ -251,6 +277,7 @@ export async function redisRows(): Promise<Entry[]> {
     challengeRow('challenges-seq', 1),
     challengeRow('challenges-100', 100),
     useRow,
+    patRow,
     sessionsRow,
   ];
 }

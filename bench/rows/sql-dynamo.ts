@@ -24,6 +24,7 @@ import { testKeyring } from '../../src/testing/index.js';
 import { startTestDynamo, type TestDynamo, waitForTable } from '../../test/support/dynalite.js';
 import { type Entry, type Row, unavailable } from '../harness.js';
 import { PG_URL, postgresReachable } from './backends.js';
+import { patVerifyOp } from './pat-verify-op.js';
 
 const WORKERS = 16;
 
@@ -53,46 +54,58 @@ async function useOp(store: Store): Promise<() => Promise<void>> {
   };
 }
 
-/** Row 4, PostgreSQL (skipped when PostgreSQL is not reachable). */
+/** Row 4 (and PAT verify), PostgreSQL (skipped when PostgreSQL is not reachable). */
 export async function postgresRows(): Promise<Entry[]> {
-  const meta = { id: 'use-postgres', title: 'Action token use(), PostgreSQL store' };
-  if (!(await postgresReachable())) return unavailable(`PostgreSQL at ${PG_URL}`, [meta]);
-  const schema = `tessera_bench_${randomBytes(3).toString('hex')}`;
-  let pool: pg.Pool | undefined;
-  let store: Store | undefined;
-  let subject: () => Promise<unknown> = async () => undefined;
-  let raw: () => Promise<unknown> = async () => undefined;
-  const row: Row = {
-    ...meta,
-    subject: { name: 'Tessera use()', op: () => subject() },
-    baseline: { name: 'raw UPDATE ... RETURNING', op: () => raw() },
-    concurrency: WORKERS,
-    target: 0.7,
-    setup: async () => {
-      pool = new pg.Pool({ connectionString: PG_URL, max: 8 });
-      pool.on('error', () => {});
-      store = createPostgresStore({ pool }, { schema });
-      await store.migrate();
-      await pool.query(
-        `CREATE TABLE "${schema}".ceiling (id integer PRIMARY KEY, n bigint NOT NULL)`,
-      );
-      await pool.query(
-        `INSERT INTO "${schema}".ceiling SELECT i, 1000000000 FROM generate_series(0, $1::int - 1) i`,
-        [WORKERS],
-      );
-      const text = `UPDATE "${schema}".ceiling SET n = n - 1 WHERE id = $1 AND n > 0 RETURNING n`;
-      const p = pool;
-      let j = 0;
-      raw = () => p.query({ name: `bench_raw_${schema}`, text, values: [j++ % WORKERS] });
-      subject = await useOp(store);
-    },
-    teardown: async () => {
-      await store?.close();
-      await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await pool?.end();
-    },
+  const metas = [
+    { id: 'use-postgres', title: 'Action token use(), PostgreSQL store' },
+    { id: 'pat-verify-postgres', title: 'PAT verify, PostgreSQL store' },
+  ];
+  if (!(await postgresReachable())) return unavailable(`PostgreSQL at ${PG_URL}`, metas);
+  const row = (
+    meta: (typeof metas)[number],
+    makeSubject: (store: Store) => Promise<() => Promise<unknown>>,
+    name: string,
+  ): Row => {
+    const schema = `tessera_bench_${randomBytes(3).toString('hex')}`;
+    let pool: pg.Pool | undefined;
+    let store: Store | undefined;
+    let subject: () => Promise<unknown> = async () => undefined;
+    let raw: () => Promise<unknown> = async () => undefined;
+    return {
+      ...meta,
+      subject: { name, op: () => subject() },
+      baseline: { name: 'raw UPDATE ... RETURNING', op: () => raw() },
+      concurrency: WORKERS,
+      target: meta.id === 'use-postgres' ? 0.7 : undefined,
+      setup: async () => {
+        pool = new pg.Pool({ connectionString: PG_URL, max: 8 });
+        pool.on('error', () => {});
+        store = createPostgresStore({ pool }, { schema });
+        await store.migrate();
+        await pool.query(
+          `CREATE TABLE "${schema}".ceiling (id integer PRIMARY KEY, n bigint NOT NULL)`,
+        );
+        await pool.query(
+          `INSERT INTO "${schema}".ceiling SELECT i, 1000000000 FROM generate_series(0, $1::int - 1) i`,
+          [WORKERS],
+        );
+        const text = `UPDATE "${schema}".ceiling SET n = n - 1 WHERE id = $1 AND n > 0 RETURNING n`;
+        const p = pool;
+        let j = 0;
+        raw = () => p.query({ name: `bench_raw_${schema}`, text, values: [j++ % WORKERS] });
+        subject = await makeSubject(store);
+      },
+      teardown: async () => {
+        await store?.close();
+        await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await pool?.end();
+      },
+    };
   };
-  return [row];
+  return [
+    row(metas[0]!, useOp, 'Tessera use()'),
+    row(metas[1]!, (store) => patVerifyOp(store, WORKERS), 'Tessera PAT verify() (no cache)'),
+  ];
 }
 
 /** Row 4, DynamoDB on dynalite (started in this process). */
