@@ -491,10 +491,11 @@ export function defineAccessTokensSuite(options: StoreSuiteOptions): void {
         'reports a missing token as not found, even for an empty update',
         run(async ({ pats }) => {
           const id = generateTokenId();
-          for (const p of [pats.update(id, { owner: 'x' }), pats.update(id, {})]) {
+          // One at a time: a promise created before the previous one settles could reject unobserved.
+          for (const call of [() => pats.update(id, { owner: 'x' }), () => pats.update(id, {})]) {
             let message = '';
             try {
-              await p;
+              await call();
             } catch (err) {
               assert.equal((err as { code?: string }).code, 'ERR_TESSERA_NOT_FOUND');
               message = (err as Error).message;

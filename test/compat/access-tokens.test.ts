@@ -172,12 +172,12 @@ describe('compat: @access-tokens/core DynamoDBPat', () => {
     expect(dup.constructor).toBe(Error);
     expect(dup.message).toBe(`Token ID already exists: ${record.tokenId}`);
     const missing = seedToken().tokenId;
-    for (const p of [
-      pat.update(missing, { owner: 'x' }),
-      pat.revoke(missing),
-      pat.restore(missing),
+    for (const call of [
+      () => pat.update(missing, { owner: 'x' }),
+      () => pat.revoke(missing),
+      () => pat.restore(missing),
     ]) {
-      const err = await caught(p);
+      const err = await caught(call());
       expect(err.constructor).toBe(Error);
       expect(err.message).toBe(`Token not found: ${missing}`);
     }
