@@ -3,7 +3,9 @@
  * bench/ratios.svg (and bench/ratios.png when `rsvg-convert` is installed).
  * `--quick` runs each row briefly (a smoke test, no thresholds) and writes
  * nothing unless `--write` is given. `--only a,b` runs the rows whose id
- * starts with one of the given prefixes.
+ * starts with one of the given prefixes. `--runs N` and `--duration MS` override
+ * the number and length of runs, and `--no-write` never writes the report (use
+ * it when measuring a few rows: a partial run must not replace BENCHMARKS.md).
  *
  * Rows that need Redis or PostgreSQL print a loud SKIPPED line when the
  * backend is not reachable, or fail when `CI=true`.
@@ -28,11 +30,20 @@ import { redisRows } from './rows/redis.js';
 import { dynamoRows, postgresRows } from './rows/sql-dynamo.js';
 
 const quick = process.argv.includes('--quick');
-const write = !quick || process.argv.includes('--write');
+const write = !process.argv.includes('--no-write') && (!quick || process.argv.includes('--write'));
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? (process.argv[onlyArg + 1] ?? '').split(',') : undefined;
-const runs = quick ? 1 : 5;
-const durationMs = quick ? 150 : 2000;
+
+/** The positive integer after `flag`, or `fallback` when the flag is absent. */
+function intFlag(flag: string, fallback: number): number {
+  const i = process.argv.indexOf(flag);
+  if (i < 0) return fallback;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${flag} takes a positive integer`);
+  return n;
+}
+const runs = intFlag('--runs', quick ? 1 : 5);
+const durationMs = intFlag('--duration', quick ? 150 : 2000);
 const selected = (id: string) => only === undefined || only.some((p) => id.startsWith(p));
 
 const load = () =>
