@@ -23,13 +23,10 @@
  * @module
  */
 import { BASE62_ALPHABET } from '../core/encoding/base62.js';
-import {
-  decodeBase64url,
-  decodeStrictBase64,
-  encodeBase64url,
-} from '../core/encoding/base64url.js';
+import { encodeBase64url } from '../core/encoding/base64url.js';
 import { crc32 } from '../core/encoding/crc32.js';
 import { randomId62 } from '../core/random.js';
+import { createTokenScanner } from './scan.js';
 import type { TokenFormat } from './types.js';
 
 /** Length of a token id. */
@@ -48,7 +45,6 @@ export const CHECKSUM_LENGTH = 6;
 export const DEFAULT_PREFIX = 'pat_';
 
 const PREFIX_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
-const BASE62_RE = /^[A-Za-z0-9]+$/;
 
 /** Result of {@link TokenCodec.parse}. */
 export type ParsedToken =
@@ -106,7 +102,7 @@ export function generateTokenId(): string {
  */
 export function tokenChecksum(text: string): string {
   // Same digits as encodeBase62(<4 bytes, big-endian>, 6), with plain number arithmetic
-  // (a CRC-32 fits a double exactly) because this runs on every verify.
+  // (a CRC-32 fits a double exactly).
   let value = crc32(text);
   let out = '';
   for (let i = 0; i < CHECKSUM_LENGTH; i++) {
@@ -142,9 +138,12 @@ export function createTokenCodec(options: TokenCodecOptions = {}): TokenCodec {
   if (!Number.isSafeInteger(secretBytes) || secretBytes < 16 || secretBytes > 64) {
     throw new RangeError('secretBytes must be an integer in 16..64');
   }
-  const secretChars = Math.ceil((secretBytes * 4) / 3);
-  const tesseraBodyLength = TOKEN_ID_LENGTH + secretChars + CHECKSUM_LENGTH;
-  const invalidFormat = { ok: false, reason: 'invalid_format' } as const;
+  const scan = createTokenScanner({
+    prefix,
+    secretBytes,
+    idLength: TOKEN_ID_LENGTH,
+    checksumLength: CHECKSUM_LENGTH,
+  });
 
   function format(tokenId: string, secret: Uint8Array, kind: TokenFormat): string {
     if (!isTokenId(tokenId)) throw new RangeError('tokenId must be 21 base62 characters');
@@ -158,39 +157,14 @@ export function createTokenCodec(options: TokenCodecOptions = {}): TokenCodec {
     return head + tokenChecksum(head);
   }
 
-  function parseLegacy(body: string): ParsedToken {
-    const parts = body.split('.');
-    if (parts.length !== 2) return invalidFormat;
-    const [tokenId, text] = parts as [string, string];
-    if (!isTokenId(tokenId)) return invalidFormat;
-    try {
-      return { ok: true, tokenId, secret: decodeStrictBase64(text, secretBytes), format: 'legacy' };
-    } catch {
-      return invalidFormat;
-    }
-  }
-
-  function parseTessera(token: string, body: string): ParsedToken {
-    if (body.length !== tesseraBodyLength) return invalidFormat;
-    const checksum = body.slice(-CHECKSUM_LENGTH);
-    const head = token.slice(0, token.length - CHECKSUM_LENGTH);
-    if (!BASE62_RE.test(checksum) || tokenChecksum(head) !== checksum) return invalidFormat;
-    const tokenId = body.slice(0, TOKEN_ID_LENGTH);
-    if (!isTokenId(tokenId)) return invalidFormat;
-    try {
-      const secret = decodeBase64url(body.slice(TOKEN_ID_LENGTH, -CHECKSUM_LENGTH), secretBytes);
-      return { ok: true, tokenId, secret, format: 'tessera' };
-    } catch {
-      return invalidFormat;
-    }
-  }
+  const invalidPrefix = Object.freeze({ ok: false, reason: 'invalid_prefix' } as const);
+  const invalidFormat = Object.freeze({ ok: false, reason: 'invalid_format' } as const);
 
   function parse(token: unknown): ParsedToken {
     if (typeof token !== 'string') return invalidFormat;
-    if (!token.startsWith(prefix)) return { ok: false, reason: 'invalid_prefix' };
+    if (!token.startsWith(prefix)) return invalidPrefix;
     if (token.length > MAX_TOKEN_LENGTH) return invalidFormat;
-    const body = token.slice(prefix.length);
-    return body.includes('.') ? parseLegacy(body) : parseTessera(token, body);
+    return scan(token) ?? invalidFormat;
   }
 
   return Object.freeze({ prefix, secretBytes, format, parse });

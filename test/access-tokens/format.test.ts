@@ -9,6 +9,7 @@ import {
   tokenChecksum,
 } from '../../src/access-tokens/index.js';
 import { encodeBase62 } from '../../src/core/encoding/base62.js';
+import { decodeBase64url, decodeStrictBase64 } from '../../src/core/encoding/base64url.js';
 import { crc32 } from '../../src/core/encoding/crc32.js';
 
 const codec = createTokenCodec();
@@ -187,6 +188,65 @@ describe('canonical parsing', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+});
+
+/** The parse rules written plainly (regular expressions and the core decoders), to compare. */
+function referenceParse(token: string, prefix: string, secretBytes: number) {
+  if (!token.startsWith(prefix)) return { ok: false, reason: 'invalid_prefix' };
+  const fail = { ok: false, reason: 'invalid_format' };
+  if (token.length > MAX_TOKEN_LENGTH) return fail;
+  const body = token.slice(prefix.length);
+  try {
+    if (body.includes('.')) {
+      const [id, text, ...rest] = body.split('.');
+      if (rest.length > 0 || !isTokenId(id)) return fail;
+      return {
+        ok: true,
+        tokenId: id,
+        secret: decodeStrictBase64(text!, secretBytes),
+        format: 'legacy',
+      };
+    }
+    const head = token.slice(0, -6);
+    if (!/^[A-Za-z0-9]{6}$/.test(body.slice(-6)) || tokenChecksum(head) !== body.slice(-6)) {
+      return fail;
+    }
+    const id = body.slice(0, 21);
+    if (!isTokenId(id)) return fail;
+    const secret = decodeBase64url(body.slice(21, -6), secretBytes);
+    return { ok: true, tokenId: id, secret, format: 'tessera' };
+  } catch {
+    return fail;
+  }
+}
+
+describe('the single-pass parser', () => {
+  it('agrees with the plainly written rules on edited tokens, checksum fixed up or not', () => {
+    const alphabet = `${B64URL}+/=.@ \u00e9\u0100\u{1f600}`;
+    fc.assert(
+      fc.property(
+        fc.constantFrom('pat_', 'acme_live_', 'x'),
+        fc.constantFrom(16, 31, 32, 33, 64),
+        fc.constantFrom<'tessera' | 'legacy'>('tessera', 'legacy'),
+        fc.nat(),
+        fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 3 }),
+        fc.nat({ max: 3 }),
+        fc.boolean(),
+        (prefix, size, kind, at, insert, remove, fixChecksum) => {
+          const c = createTokenCodec({ prefix, secretBytes: size });
+          const token = c.format(generateTokenId(), randomBytes(size), kind);
+          const i = prefix.length + (at % (token.length - prefix.length));
+          let edited = token.slice(0, i) + insert + token.slice(i + remove);
+          if (fixChecksum && kind === 'tessera') {
+            edited = edited.slice(0, -6) + tokenChecksum(edited.slice(0, -6));
+          }
+          expect(c.parse(edited)).toEqual(referenceParse(edited, prefix, size));
+          expect(c.parse(token)).toEqual(referenceParse(token, prefix, size));
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });

@@ -1,4 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  BASE62_VALUES,
+  BASE64_VALUES,
+  BASE64URL_VALUES,
+} from '../../src/core/encoding/alphabets.js';
 import { decodeBase62, encodeBase62, isBase62 } from '../../src/core/encoding/base62.js';
 import {
   decodeBase64url,
@@ -8,7 +14,7 @@ import {
   encodeBase64url,
   isCanonicalBase64url,
 } from '../../src/core/encoding/base64url.js';
-import { crc32 } from '../../src/core/encoding/crc32.js';
+import { CRC32_TABLE, crc32 } from '../../src/core/encoding/crc32.js';
 import { encodeLengthPrefixed } from '../../src/core/encoding/length-prefixed.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 
@@ -126,7 +132,81 @@ describe('strict standard base64', () => {
   });
 });
 
+/** Whether `decode` accepts `text`, and if so whether it is exactly what `encode` writes back. */
+function acceptsOnlyCanonical(
+  text: string,
+  decode: (t: string) => Buffer,
+  encode: (b: Buffer) => string,
+): boolean {
+  let bytes: Buffer;
+  try {
+    bytes = decode(text);
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    // Refused: then no byte string encodes to it.
+    const lenient = Buffer.from(
+      text,
+      text.includes('-') || text.includes('_') ? 'base64url' : 'base64',
+    );
+    return encode(lenient) !== text;
+  }
+  return encode(bytes) === text;
+}
+
+describe('strict decoders, property checks', () => {
+  const chars = 'AQgw+/-_=.=A/Bz9';
+  const texts = fc.string({ unit: fc.constantFrom(...chars), maxLength: 12 });
+  const padded = (b: Buffer) => b.toString('base64');
+  const unpadded = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
+  const url = (b: Buffer) => b.toString('base64url');
+
+  it('accept a string exactly when re-encoding gives it back', () => {
+    fc.assert(
+      fc.property(texts, (t) => {
+        expect(acceptsOnlyCanonical(t, (x) => decodeStrictBase64(x), padded)).toBe(true);
+        expect(acceptsOnlyCanonical(t, (x) => decodeStrictBase64Unpadded(x), unpadded)).toBe(true);
+        expect(acceptsOnlyCanonical(t, (x) => decodeBase64url(x), url)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('round-trip every byte string', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (raw) => {
+        const b = Buffer.from(raw);
+        expect(decodeStrictBase64(padded(b))).toEqual(b);
+        expect(decodeStrictBase64Unpadded(unpadded(b))).toEqual(b);
+        expect(decodeBase64url(url(b), b.length)).toEqual(b);
+      }),
+    );
+  });
+});
+
+describe('alphabet tables', () => {
+  it('give each alphabet character its digit value and -1 to everything else', () => {
+    const check = (table: Readonly<Int8Array>, alphabet: string) => {
+      for (let code = 0; code < 128; code++) {
+        expect(table[code]).toBe(alphabet.indexOf(String.fromCharCode(code)));
+      }
+    };
+    check(BASE62_VALUES, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz');
+    check(BASE64URL_VALUES, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_');
+    check(BASE64_VALUES, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+  });
+});
+
 describe('crc32', () => {
+  it('has a byte table that gives the same checksum as zlib', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+        let c = -1;
+        for (const b of bytes) c = CRC32_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+        expect((c ^ -1) >>> 0).toBe(crc32(bytes));
+      }),
+    );
+  });
+
   it('matches the standard check value for "123456789"', () => {
     expect(crc32('123456789')).toBe(0xcbf43926);
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);

@@ -9,6 +9,31 @@
 
 import * as zlib from 'node:zlib';
 
+function makeTable(): Int32Array {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+}
+
+/**
+ * The byte table of the same CRC-32 (reflected polynomial `0xEDB88320`), for
+ * scanners that checksum while they parse: start from `-1`, step each byte
+ * with `crc = CRC32_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8)`, and finish with
+ * `(crc ^ -1) >>> 0`, which equals {@link crc32} of the same bytes.
+ *
+ * @example
+ * ```ts
+ * let c = -1;
+ * for (const b of Buffer.from('123456789')) c = CRC32_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+ * (c ^ -1) >>> 0; // 0xcbf43926
+ * ```
+ */
+export const CRC32_TABLE: Readonly<Int32Array> = makeTable();
+
 type Crc32Fn = (data: string | NodeJS.ArrayBufferView, value?: number) => number;
 
 /**
