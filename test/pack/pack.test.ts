@@ -1,9 +1,11 @@
 /**
  * Packaging smoke test (slow: about a minute): pack the package, install the
- * tarball into a fresh project from the local npm cache (`--offline`, so it
- * is bounded and needs no network), import every subpath export from ESM and
- * from CommonJS (Node 20.19+ loads ES modules with `require`), run
- * `npx tessera --help`, and serve real requests with `npx tessera serve`.
+ * tarball into a fresh project (`--prefer-offline`: from the local npm cache
+ * where it holds what is needed, else from the registry, since `npm ci` caches
+ * tarballs but not the metadata a range install asks for), import every subpath
+ * export from ESM and from CommonJS (Node 20.19+ loads ES modules with
+ * `require`), run `npx tessera --help`, and serve real requests with
+ * `npx tessera serve`.
  *
  * Install scripts are skipped: better-sqlite3's native addon would otherwise
  * be compiled from source; the test copies the one this checkout built (same
@@ -79,7 +81,7 @@ beforeAll(() => {
   );
   sh(
     npm,
-    ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball],
+    ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball],
     project,
   );
   const shipped = JSON.parse(
@@ -95,7 +97,7 @@ beforeAll(() => {
       npm,
       [
         'install',
-        '--offline',
+        '--prefer-offline',
         '--ignore-scripts',
         '--no-audit',
         '--no-fund',
