@@ -13,11 +13,10 @@
  * partition must derive from it.
  * @module
  */
-import { createHash } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.js';
 import { MalformedRecordError } from '../core/errors.js';
-import { createHmacHasher } from '../core/hashing.js';
 import type { Json, JsonObject, RecordRef, Store, StoredRecord } from '../stores/contract.js';
+import { createIdsOf, sha256Id } from './token-ids.js';
 import { defaultTokenMaker } from './token-maker.js';
 import {
   SESSION_DEFAULTS,
@@ -115,17 +114,8 @@ export function createCtx(options: SessionsOptions): Ctx {
   }
   if (sc === tc) throw new RangeError('options.collections must name two different collections');
 
-  let sessionIds: (token: string) => string[];
-  let tokenIds: (token: string) => string[];
-  if (keyring === undefined) {
-    const sha = (token: string) => [createHash('sha256').update(token, 'utf8').digest('base64url')];
-    sessionIds = sha;
-    tokenIds = sha;
-  } else {
-    const hasher = createHmacHasher(keyring, 'sessions');
-    sessionIds = (token) => hasher.digestAll(['session-token', token]);
-    tokenIds = (token) => hasher.digestAll(['transition-token', token]);
-  }
+  const sessionIds = createIdsOf(keyring, 'session-token');
+  const tokenIds = createIdsOf(keyring, 'transition-token');
   const cfg: Config = Object.freeze({
     onePerOwner: options.onePerOwner ?? false,
     idleTimeoutMs,
@@ -153,8 +143,7 @@ export function tokenRef(ctx: Ctx, id: string): RecordRef {
 
 /** Address of an owner's slot (one-per-owner mode). */
 export function ownerSlotRef(ctx: Ctx, owner: string): RecordRef {
-  const h = createHash('sha256').update(owner, 'utf8').digest('base64url');
-  return { collection: ctx.sc, key: `o:${h}` };
+  return { collection: ctx.sc, key: `o:${sha256Id(owner)}` };
 }
 
 /** The public id inside a record key. */

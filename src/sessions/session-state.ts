@@ -49,34 +49,64 @@ export function slotValue(id: string, sid: string): string {
   return `${id}.${sid}`;
 }
 
-/** Decide a session record's status at `now`. */
-export async function statusOf(
+const NOT_FOUND: SessionStatus = Object.freeze({
+  live: false,
+  reason: 'not_found',
+  record: null,
+  d: null,
+  endedAt: null,
+  stale: false,
+});
+
+/**
+ * Decide a session record's status at `now`. Synchronous unless the session
+ * was created in one-per-owner mode, whose owner slot must be read too.
+ */
+export function statusOf(
   ctx: Ctx,
   record: StoredRecord | null,
   now: number,
-  slots: SlotCache = new Map(),
-): Promise<SessionStatus> {
-  if (record === null) {
-    return { live: false, reason: 'not_found', record, d: null, endedAt: null, stale: false };
-  }
+  slots?: SlotCache,
+): SessionStatus | Promise<SessionStatus> {
+  if (record === null) return NOT_FOUND;
   const d = readSession(record);
   if (d.endsAt <= now) {
     const reason = d.endReason === null ? 'expired' : 'revoked';
     return { live: false, reason, record, d, endedAt: d.endsAt, stale: false };
   }
-  if (d.single) {
-    const slotRef = ownerSlotRef(ctx, d.owner);
-    let slot = slots.get(slotRef.key);
-    if (slot === undefined) {
-      slot = ctx.store.get(slotRef);
-      slots.set(slotRef.key, slot);
-    }
-    const current = (await slot)?.data.current;
-    if (current !== slotValue(idOf(record), d.sid)) {
-      return { live: false, reason: 'revoked', record, d, endedAt: null, stale: true };
-    }
+  if (d.single) return slotStatus(ctx, record, d, slots ?? new Map());
+  return { live: true, record, d };
+}
+
+/** The status of a live one-per-owner session: live while its owner's slot names it. */
+async function slotStatus(
+  ctx: Ctx,
+  record: StoredRecord,
+  d: SessionData,
+  slots: SlotCache,
+): Promise<SessionStatus> {
+  const slotRef = ownerSlotRef(ctx, d.owner);
+  let slot = slots.get(slotRef.key);
+  if (slot === undefined) {
+    slot = ctx.store.get(slotRef);
+    slots.set(slotRef.key, slot);
+  }
+  const current = (await slot)?.data.current;
+  if (current !== slotValue(idOf(record), d.sid)) {
+    return { live: false, reason: 'revoked', record, d, endedAt: null, stale: true };
   }
   return { live: true, record, d };
+}
+
+/**
+ * Load a session record by its token (live or not). With a keyring, the token
+ * is looked up under every key id in one round trip.
+ */
+export async function loadSessionByToken(ctx: Ctx, token: string): Promise<StoredRecord | null> {
+  const ids = ctx.sessionIds(token);
+  if (ids.length === 1) return ctx.store.get(sessionRef(ctx, ids[0]!));
+  const found = await ctx.store.getMany(ids.map((id) => sessionRef(ctx, id)));
+  return found.find((r) => r !== null) ?? null;
 }
 
 /**
@@ -87,10 +117,7 @@ export async function statusOf(
 export async function loadSession(ctx: Ctx, ref: SessionRef): Promise<StoredRecord | null> {
   checkRef(ref, 'session');
   if ('id' in ref) return ctx.store.get(sessionRef(ctx, ref.id));
-  const ids = ctx.sessionIds(ref.token);
-  if (ids.length === 1) return ctx.store.get(sessionRef(ctx, ids[0]!));
-  const found = await ctx.store.getMany(ids.map((id) => sessionRef(ctx, id)));
-  return found.find((r) => r !== null) ?? null;
+  return loadSessionByToken(ctx, ref.token);
 }
 
 /** Address of a record as read. */

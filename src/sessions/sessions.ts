@@ -30,6 +30,7 @@ import {
   claimSlot,
   endSession,
   loadSession,
+  loadSessionByToken,
   newGeneration,
   refOf,
   type SessionStatus,
@@ -172,19 +173,27 @@ export async function createSession(
   return { token, session: toSessionInfo(written, readSession(written)) };
 }
 
-/** Check a session token, recording activity when due. */
+const DETACHED: SessionCheck = Object.freeze({ valid: false, reason: 'detached' });
+
+/**
+ * Check a session token, recording activity when due. The hot path of the
+ * module: one hash of the token, one store read, one decode of the record, and
+ * no await beyond the store's unless the session needs its owner slot read or
+ * an activity write.
+ */
 export async function validateSession(ctx: Ctx, token: string): Promise<SessionCheck> {
   checkToken(token);
-  let record = await loadSession(ctx, { token });
+  let record = await loadSessionByToken(ctx, token);
   for (let i = 0; i < MAX_LOOPS; i++) {
     const now = ctx.clock.now();
-    const st = await statusOf(ctx, record, now);
+    const decided = statusOf(ctx, record, now);
+    const st = decided instanceof Promise ? await decided : decided;
     if (!st.live) {
       await settleEnded(ctx, st, now);
       return { valid: false, reason: st.reason };
     }
     const d = st.d;
-    if (d.detached) return { valid: false, reason: 'detached' };
+    if (d.detached) return DETACHED;
     const every = activityEvery(ctx, d);
     if (every === null || now - d.lastActiveAt < every) {
       return { valid: true, session: toSessionInfo(st.record, d) };
