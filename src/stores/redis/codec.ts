@@ -85,6 +85,8 @@ export type WriteTokens =
       readonly ok: true;
       /** Per op: the record before (as read) and after (empty lists: no record). */
       readonly ops: ReadonlyArray<{ before: string[]; after: string[] }>;
+      /** Index values records lost (single-server script): `name value incarnation version op` tokens. */
+      readonly lost: readonly string[];
     }
   | { readonly ok: false; readonly index: number; readonly current: string[] };
 
@@ -124,7 +126,14 @@ export function parseWriteReply(reply: unknown): WriteTokens {
   }
   if (t[0] !== 'ok') throw bad();
   const ops: Array<{ before: string[]; after: string[] }> = [];
+  let lost: string[] = [];
   while (pos < t.length) {
+    if (t[pos] === 'L') {
+      pos++;
+      lost = take();
+      if (pos !== t.length) throw bad();
+      break;
+    }
     const before = take();
     const mode = t[pos++];
     if (mode === 'D') ops.push({ before, after: [] });
@@ -135,7 +144,7 @@ export function parseWriteReply(reply: unknown): WriteTokens {
       ops.push({ before, after: patch(before, sets, take()) });
     } else throw bad();
   }
-  return { ok: true, ops };
+  return { ok: true, ops, lost };
 }
 
 /** Metadata of a record, as the write script reports a record before its write. */

@@ -65,6 +65,14 @@ export function isReplyError(err: unknown): boolean {
 }
 
 /**
+ * Whether Redis refused a command because its keys span several slots (a
+ * Cluster node, or a proxy that enforces slots). Such a command did not run.
+ */
+export function isCrossSlot(err: unknown): boolean {
+  return isReplyError(err) && String((err as Error).message).startsWith('CROSSSLOT');
+}
+
+/**
  * Whether an error leaves the outcome of a write unknown: the command may or
  * may not have run (a connection dropped after sending, a timeout). Replies
  * from Redis, including script errors, mean it did not write.

@@ -26,6 +26,17 @@ export interface RedisStoreCommonOptions {
    */
   readonly gcGraceMs?: number;
   /**
+   * Whether every key is reachable from one script (default: `true` for an
+   * ioredis `Redis` client or a single URL, `false` for a `Cluster`, a seed
+   * list or `cluster: true`). On a single server a write keeps its record,
+   * list and index entries in one script, one round trip; otherwise entries
+   * live under their own hash tags and are added before and settled after the
+   * record script. A store that meets a server enforcing slots (`CROSSSLOT`)
+   * switches to the Cluster protocol by itself; set `false` to start there
+   * (e.g. behind a proxy that enforces slots).
+   */
+  readonly singleNode?: boolean;
+  /**
    * Receives failures of background bookkeeping that do not change an
    * operation's outcome (index and list entries after a committed write,
    * subscriber connection errors, listener errors). Default: ignored.
@@ -115,6 +126,9 @@ export function checkCommonOptions(options: RedisStoreCommonOptions): {
   const prefix = options.prefix ?? 'tessera';
   if (typeof prefix !== 'string' || !PREFIX_RE.test(prefix)) {
     throw new TypeError('prefix must be 1..64 characters without spaces or control characters');
+  }
+  if (options.singleNode !== undefined && typeof options.singleNode !== 'boolean') {
+    throw new TypeError('singleNode must be a boolean');
   }
   const gcGraceMs = options.gcGraceMs ?? 600_000;
   if (!Number.isSafeInteger(gcGraceMs) || gcGraceMs < 0) {

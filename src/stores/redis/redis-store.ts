@@ -16,7 +16,7 @@ import {
 } from '../shared/validate.js';
 import { parseFlat, parseWriteReply, type RecordMeta, recordFromHash, toRecord } from './codec.js';
 import { planAbort, planPost, planPre, type WriteOutcome } from './entries.js';
-import { isOutcomeUnknown, toStoreError } from './errors.js';
+import { isCrossSlot, isOutcomeUnknown, toStoreError } from './errors.js';
 import { closeConnection, createRedisEvents, waitReady } from './events.js';
 import { keyLayout, memberOf } from './keys.js';
 import {
@@ -37,6 +37,7 @@ import {
   planUpdateOp,
 } from './plan.js';
 import { runScript, SCRIPTS } from './scripts.js';
+import { lostEntries, singleCall } from './single.js';
 import { startSweeperLoop } from './sweeper.js';
 
 /** Layout version written by `migrate()`; a store refuses data of another layout. */
@@ -87,6 +88,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     throw new TypeError('onError must be a function');
   }
   const { client, owned, readyTimeoutMs } = openClient(options);
+  let singleNode = options.singleNode ?? !client.isCluster;
   const keys = keyLayout(prefix);
   const events = createRedisEvents(client, keys.channel, { readyTimeoutMs, onError });
   const registered = new Set<string>();
@@ -145,13 +147,97 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     for (const c of fresh) registered.add(c);
   };
 
-  /** Run planned ops: pre-add entries, the record script, then settle and clean up. */
-  const write = async (
+  /** Parse the committed ops of a write reply; `meta` also parses what a follow-up needs. */
+  const committed = (
+    planned: readonly PlannedOp[],
+    ops: ReadonlyArray<{ before: string[]; after: string[] }>,
+    meta: boolean,
+  ): { replies: OpReply[]; outcomes: WriteOutcome[] } => {
+    const replies: OpReply[] = [];
+    const outcomes: WriteOutcome[] = [];
+    for (const [i, p] of planned.entries()) {
+      const { after: afterFlat, before: beforeFlat } = ops[i] as {
+        after: string[];
+        before: string[];
+      };
+      const { collection, key, partition } = p.ref;
+      const after = toRecord(afterFlat, collection, key, partition);
+      const deletes = p.type === 'delete' || p.type === 'expire';
+      const before = meta || p.intent?.mayCreate ? parseFlat(beforeFlat, true) : null;
+      replies.push({
+        after,
+        before,
+        beforeRecord: deletes ? toRecord(beforeFlat, collection, key, partition) : null,
+      });
+      if (meta) {
+        outcomes.push({
+          collection,
+          member: memberOf(key, partition),
+          before,
+          after:
+            after === null
+              ? null
+              : {
+                  version: after.version,
+                  expiresAt: after.expiresAt,
+                  index: after.index,
+                  incarnation: (parseFlat(afterFlat, true) as RecordMeta).incarnation,
+                },
+          checkOnly: p.type === 'check',
+        });
+      }
+    }
+    return { replies, outcomes };
+  };
+
+  const failed = (
+    planned: readonly PlannedOp[],
+    reply: { index: number; current: string[] },
+  ): WriteReply => {
+    const p = (planned[reply.index] ?? planned[0]) as PlannedOp;
+    return {
+      ok: false,
+      failedIndex: reply.index,
+      current: toRecord(reply.current, p.ref.collection, p.ref.key, p.ref.partition),
+    };
+  };
+
+  /**
+   * Single server: records and entries in one script. Resolves to `null` when
+   * the server refuses keys of several slots (a Cluster node, or a proxy that
+   * enforces slots): the script did not run.
+   */
+  const writeSingle = async (
+    operation: string,
+    planned: readonly PlannedOp[],
+    now: number,
+  ): Promise<WriteReply | null> => {
+    const call = singleCall(keys, planned, now, gcGraceMs);
+    let reply: ReturnType<typeof parseWriteReply>;
+    try {
+      reply = parseWriteReply(await runScript(client, SCRIPTS.writeSingle, call.keys, call.args));
+    } catch (err) {
+      if (isCrossSlot(err)) return null;
+      throw toStoreError(err, operation);
+    }
+    if (!reply.ok) return failed(planned, reply);
+    const { replies } = committed(planned, reply.ops, false);
+    if (reply.lost.length > 0) {
+      const lost = lostEntries(keys, planned, reply.lost);
+      await background(async () => {
+        const r = await lost.run(client);
+        if (r.error !== null) throw r.error;
+      });
+    }
+    return { ok: true, ops: replies };
+  };
+
+  /** Cluster: pre-add entries, the record script, then settle and clean up. */
+  const writeTagged = async (
     operation: string,
     planned: readonly PlannedOp[],
     now: number,
   ): Promise<WriteReply> => {
-    await enter();
     const pre = planPre(
       keys,
       planned.map((p) => p.intent),
@@ -188,47 +274,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     }
     if (!reply.ok) {
       if (!pre.batch.empty) await background(async () => planAbort(keys, pre).run(client));
-      const p = (planned[reply.index] ?? planned[0]) as PlannedOp;
-      return {
-        ok: false,
-        failedIndex: reply.index,
-        current: toRecord(reply.current, p.ref.collection, p.ref.key, p.ref.partition),
-      };
+      return failed(planned, reply);
     }
-    const opReplies: OpReply[] = [];
-    const outcomes: WriteOutcome[] = [];
-    for (const [i, p] of planned.entries()) {
-      const { after: afterFlat, before: beforeFlat } = reply.ops[i] as {
-        after: string[];
-        before: string[];
-      };
-      const { collection, key, partition } = p.ref;
-      const after = toRecord(afterFlat, collection, key, partition);
-      const deletes = p.type === 'delete' || p.type === 'expire';
-      const before = followUp || p.intent?.mayCreate ? parseFlat(beforeFlat, true) : null;
-      opReplies.push({
-        after,
-        before,
-        beforeRecord: deletes ? toRecord(beforeFlat, collection, key, partition) : null,
-      });
-      if (followUp) {
-        outcomes.push({
-          collection,
-          member: memberOf(key, partition),
-          before,
-          after:
-            after === null
-              ? null
-              : {
-                  version: after.version,
-                  expiresAt: after.expiresAt,
-                  index: after.index,
-                  incarnation: (parseFlat(afterFlat, true) as RecordMeta).incarnation,
-                },
-          checkOnly: p.type === 'check',
-        });
-      }
-    }
+    const { replies, outcomes } = committed(planned, reply.ops, followUp);
     if (followUp) {
       const post = planPost(keys, pre, outcomes);
       if (!post.empty) {
@@ -238,7 +286,23 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         });
       }
     }
-    return { ok: true, ops: opReplies };
+    return { ok: true, ops: replies };
+  };
+
+  /** Run planned ops, in one script on a single server, around entry scripts on a Cluster. */
+  const write = async (
+    operation: string,
+    planned: readonly PlannedOp[],
+    now: number,
+  ): Promise<WriteReply> => {
+    await enter();
+    if (singleNode) {
+      const r = await writeSingle(operation, planned, now);
+      if (r !== null) return r;
+      // The server enforces slots: keep entries under their own tags from now on.
+      singleNode = false;
+    }
+    return writeTagged(operation, planned, now);
   };
 
   const pages = createPages({ client, keys, enter, readRecord, background });

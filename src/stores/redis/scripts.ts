@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { isReplyError } from './errors.js';
 import { ENTRIES_LUA, PAGE_LUA } from './lua/entries.js';
-import { WRITE_LUA } from './lua/write.js';
+import { WRITE_LUA, WRITE_SINGLE_LUA } from './lua/write.js';
 import type { RedisClient } from './options.js';
 
 /** A Lua script and its SHA-1. */
@@ -24,6 +24,7 @@ function script(name: string, lua: string): LuaScript {
 /** The store's scripts. */
 export const SCRIPTS = {
   write: script('write', WRITE_LUA),
+  writeSingle: script('write-single', WRITE_SINGLE_LUA),
   entries: script('entries', ENTRIES_LUA),
   page: script('page', PAGE_LUA),
 } as const;

@@ -114,5 +114,33 @@ if (ok) {
       expect((await store.list('b', { limit: 1000 })).records).toHaveLength(60);
       await store.close();
     });
+
+    it('switches to the Cluster protocol by itself when told it has a single server', async () => {
+      const c = need(client);
+      const errors: unknown[] = [];
+      const store = createRedisStore({
+        client: c,
+        prefix: runPrefix('single'),
+        singleNode: true,
+        onError: (e) => errors.push(e),
+      });
+      const record = {
+        collection: 'a',
+        key: 'k',
+        partition: 'p',
+        data: { n: 1 },
+        expiresAt: null,
+        index: { owner: 'o' },
+      };
+      // The single-server script spans slots: the cluster refuses it (CROSSSLOT) before it runs.
+      const first = await store.put(record, { mode: 'insert', now: 0 });
+      expect(first.ok).toBe(true);
+      const again = await store.put(record, { mode: 'insert', now: 0 });
+      expect(again.ok).toBe(false);
+      expect((await store.findByIndex('a', 'owner', 'o')).records.map((r) => r.key)).toEqual(['k']);
+      expect((await store.list('a')).records.map((r) => r.key)).toEqual(['k']);
+      expect(errors).toEqual([]);
+      await store.close();
+    });
   });
 }

@@ -130,7 +130,9 @@ const available = await redisAvailable();
 if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-specific cases'])) {
   const client = await openClient(REDIS_URL);
   const prefixes: string[] = [];
-  const fresh = async (options: { gcGraceMs?: number; onError?: (e: unknown) => void } = {}) => {
+  const fresh = async (
+    options: { gcGraceMs?: number; onError?: (e: unknown) => void; singleNode?: boolean } = {},
+  ) => {
     const prefix = runPrefix('unit');
     prefixes.push(prefix);
     const store = createRedisStore({ client, prefix, ...options });
@@ -307,9 +309,9 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
       expect(await entryState(s, 'owner', 'a', m)).toBe('1|n||0');
     });
 
-    it('loses no entry when the follow-up after a committed write fails', async () => {
+    it('loses no entry when the follow-up after a committed write fails (Cluster protocol)', async () => {
       const errors: unknown[] = [];
-      const s = await fresh({ onError: (e) => errors.push(e) });
+      const s = await fresh({ onError: (e) => errors.push(e), singleNode: false });
       await s.put(rec('k', { index: { owner: 'a' } }), { mode: 'insert', now: NOW });
       const real = client.evalsha.bind(client);
       let calls = 0;
@@ -334,8 +336,8 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
       expect((await s.findByIndex('things', 'owner', 'a')).records).toEqual([]);
     });
 
-    it('fails the write and writes nothing when adding its entries fails', async () => {
-      const s = await fresh();
+    it('fails the write and writes nothing when adding its entries fails (Cluster protocol)', async () => {
+      const s = await fresh({ singleNode: false });
       const spy = vi
         .spyOn(client, 'evalsha')
         .mockImplementationOnce((() =>
@@ -350,13 +352,97 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
       expect(await s.get({ collection: 'things', key: 'k' })).toBeNull();
     });
 
-    it('settles entries of a write whose condition failed', async () => {
-      const s = await fresh();
+    it('settles entries of a write whose condition failed (Cluster protocol)', async () => {
+      const s = await fresh({ singleNode: false });
       await s.put(rec('k', { index: { owner: 'a' } }), { mode: 'insert', now: NOW });
       const r = await s.put(rec('k', { index: { owner: 'b' } }), { mode: 'insert', now: NOW });
       expect(r.ok).toBe(false);
       expect(await client.zcard(s.keys.indexZ('things', 'owner', 'b'))).toBe(0);
       expect(await entryState(s, 'owner', 'a', memberOf('k', 'k'))).toMatch(/^0\|/);
+    });
+
+    it('writes a record with its list entry, index entries and expiry hint in one script on a single server', async () => {
+      const s = await fresh();
+      const calls: string[] = [];
+      const real = client.sendCommand.bind(client);
+      const spy = vi.spyOn(client, 'sendCommand').mockImplementation(((cmd: { name: string }) => {
+        calls.push(cmd.name);
+        return real(cmd as never);
+      }) as never);
+      try {
+        const r = await s.put(rec('k', { index: { owner: 'a' }, expiresAt: NOW + 5 }), {
+          mode: 'insert',
+          now: NOW,
+        });
+        expect(r.ok).toBe(true);
+        expect(calls).toEqual(['evalsha']);
+      } finally {
+        spy.mockRestore();
+      }
+      const m = memberOf('k', 'k');
+      expect(await client.zscore(s.keys.listZ('things'), m)).toBe('0');
+      expect(await client.hget(s.keys.listH('things'), m)).toMatch(/^0\|\|[0-9a-f]+\|1$/);
+      expect(await entryState(s, 'owner', 'a', m)).toMatch(/^0\|\|[0-9a-f]+\|1$/);
+      expect(await client.zscore(s.keys.expiry('things'), m)).toBe(String(NOW + 5));
+      expect(await client.sismember(s.keys.collections(), 'things')).toBe(1);
+      expect((await s.findByIndex('things', 'owner', 'a')).records.map((x) => x.key)).toEqual([
+        'k',
+      ]);
+    });
+
+    it('moves index entries with the record on a single server, and removes the lost value after the write', async () => {
+      const errors: unknown[] = [];
+      const s = await fresh({ onError: (e) => errors.push(e) });
+      await s.put(rec('k', { index: { owner: 'a' } }), { mode: 'insert', now: NOW });
+      const real = client.evalsha.bind(client);
+      let calls = 0;
+      const spy = vi.spyOn(client, 'evalsha').mockImplementation(((...args: unknown[]) => {
+        calls++;
+        return (real as (...a: unknown[]) => Promise<unknown>)(...args);
+      }) as never);
+      try {
+        const r = await s.update({ collection: 'things', key: 'k' }, { index: { owner: 'b' } });
+        expect(r.ok && r.record.index).toEqual({ owner: 'b' });
+      } finally {
+        spy.mockRestore();
+      }
+      // The record script (which adds value b), then the removal of value a.
+      expect(calls).toBe(2);
+      expect(errors).toEqual([]);
+      expect(await client.zcard(s.keys.indexZ('things', 'owner', 'a'))).toBe(0);
+      expect((await s.findByIndex('things', 'owner', 'b')).records.map((x) => x.key)).toEqual([
+        'k',
+      ]);
+      await s.delete({ collection: 'things', key: 'k' });
+      expect(await keysOf(client, s.keys.prefix)).toEqual(
+        [`{${s.keys.prefix}}:cols`, `{${s.keys.prefix}}:meta`].sort(),
+      );
+    });
+
+    it('loses no entry on a single server when removing a lost value fails', async () => {
+      const errors: unknown[] = [];
+      const s = await fresh({ onError: (e) => errors.push(e) });
+      await s.put(rec('k', { index: { owner: 'a' } }), { mode: 'insert', now: NOW });
+      const real = client.evalsha.bind(client);
+      let calls = 0;
+      const spy = vi.spyOn(client, 'evalsha').mockImplementation(((...args: unknown[]) => {
+        calls++;
+        if (calls >= 2) return Promise.reject(new Error('Connection is closed.'));
+        return (real as (...a: unknown[]) => Promise<unknown>)(...args);
+      }) as never);
+      try {
+        const r = await s.update({ collection: 'things', key: 'k' }, { index: { owner: 'b' } });
+        expect(r.ok).toBe(true);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(errors).toHaveLength(1);
+      expect((await s.findByIndex('things', 'owner', 'b')).records.map((x) => x.key)).toEqual([
+        'k',
+      ]);
+      // The stale entry of value a is never returned, and the read repairs it.
+      expect((await s.findByIndex('things', 'owner', 'a')).records).toEqual([]);
+      expect(await client.zcard(s.keys.indexZ('things', 'owner', 'a'))).toBe(0);
     });
 
     it('pages past stale entries in member order', async () => {

@@ -6,6 +6,7 @@
  * keys and index values never contain a NUL.
  * @module
  */
+import { ENTRY_LUA } from './write-entries.js';
 import { WRITE_SEMANTICS_LUA } from './write-semantics.js';
 
 /**
@@ -22,12 +23,14 @@ import { WRITE_SEMANTICS_LUA } from './write-semantics.js';
  * it set and the fields it removed (each a count and tokens); or `fail`, the
  * op index and the current record.
  */
-export const WRITE_LUA = `
+function writeLua(single: boolean): string {
+  return `
 local now = tonumber(ARGV[1])
 local grace = tonumber(ARGV[2])
 local pos = 3
 
 ${WRITE_SEMANTICS_LUA}
+${single ? ENTRY_LUA : ''}
 -- Plan every op: read, check, compute; nothing is written yet.
 -- A plan: { key, before (snapshot), after, mode = 'whole' | 'fields' | 'del' | nil, ch }
 local plans = {}
@@ -37,7 +40,12 @@ while pos <= #ARGV do
   local t, key = ARGV[pos], KEYS[tonumber(ARGV[pos + 1])]
   pos = pos + 2
   local cur = read(key)
-  local p = { key = key, t = t }
+  local p = { key = key, t = t, i = i }${
+    single
+      ? `
+  if t ~= 'check' then p.e = read_entry() end`
+      : ''
+  }
   if t == 'put' then
     local incarnation, mode = ARGV[pos], ARGV[pos + 1]
     pos = pos + 2
@@ -97,7 +105,7 @@ while pos <= #ARGV do
   else
     return error({ err = 'TESSERA_INVALID ops unknown op type ' .. tostring(t) })
   end
-  plans[i] = p
+${single ? '  check_entries(p)\n' : ''}  plans[i] = p
 end
 
 local server_ms = nil
@@ -183,7 +191,36 @@ for _, p in ipairs(plans) do
     chunk(out, dels)
   else
     out[#out + 1] = 'S'
-  end
-end
+  end${
+    single
+      ? `
+  if p.e ~= nil then entries(p) end`
+      : ''
+  }
+end${
+    single
+      ? `
+if #lost > 0 then
+  out[#out + 1] = 'L'
+  chunk(out, lost)
+end`
+      : ''
+  }
 return table.concat(out, '\\0')
 `;
+}
+
+/** The write script for Redis Cluster: records only (entries are kept around it). */
+export const WRITE_LUA = writeLua(false);
+
+/**
+ * The write script for a single Redis server: records, and in the same step
+ * their list entries, index entries and expiry hints, and the collection
+ * registry. Each op that may change entries (all but `check` and updates that
+ * touch neither index, expiry nor creation) carries an ENTRY spec after its
+ * key index (see {@link ENTRY_LUA}). Index values a record loses cannot be
+ * named before the record is read, so the answer ends with `L` and their
+ * `name value incarnation version op` tokens; the caller removes those
+ * entries afterwards, as the Cluster protocol does.
+ */
+export const WRITE_SINGLE_LUA = writeLua(true);
