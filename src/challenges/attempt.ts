@@ -12,7 +12,8 @@
  *
  * A sealed token is authenticated by AES-256-GCM (it cannot be guessed), so it
  * is checked against the stored digest and completed in one conditional step
- * without drawing on the budgets.
+ * without drawing on the budgets: first without a read (`fast-verify.ts`),
+ * and when that does not settle it, by reading the challenge first.
  * @module
  */
 
@@ -29,6 +30,7 @@ import type {
   TransactOp,
 } from '../stores/contract.js';
 import { charge, refundBudget, stampLock } from './budget.js';
+import { canVerifyFast, fastVerify } from './fast-verify.js';
 import {
   type ChallengeData,
   digestSecret,
@@ -148,6 +150,10 @@ export async function attempt(
   mode: AttemptMode,
   now: number,
 ): Promise<AttemptOutcome> {
+  if (presented.kind !== 'plain' && canVerifyFast(presented, mode)) {
+    const fast = await fastVerify(ctx, refs, presented, mode, now);
+    if (fast !== null) return fast;
+  }
   const logging = mode.kind === 'verify' && mode.log;
   let charged = false;
   let snapshot: StoredRecord;

@@ -54,6 +54,47 @@ export function defineVerifyCases(kit: ChallengesKit): void {
     );
 
     it(
+      'lets exactly one of many parallel verifies of a sealed token through, and ends its throttle window',
+      run(async ({ challenges, id }) => {
+        const { secret } = await challenges.create({ action: 'a', id, throttle: 60 });
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () => challenges.tryVerify(secret ?? '')),
+        );
+        const valid = results.filter((r) => r.valid);
+        assert.equal(valid.length, 1);
+        assert.equal(valid[0]?.valid && valid[0].challenge.isFirstVerification, true);
+        for (const r of results) {
+          if (!r.valid) assert.equal(r.reason, 'not_found');
+        }
+        const again = await challenges.create({ action: 'a', id, throttle: 60 });
+        assert.equal((await challenges.verify(again.secret ?? '')).isFirstVerification, true);
+      }),
+    );
+
+    it(
+      'reports a sealed token of an expired challenge as expired, and completes none after it',
+      run(async ({ challenges, id, clock }) => {
+        const { secret } = await challenges.create({ action: 'a', id, ttl: 10 });
+        clock.advance(10_000);
+        assert.deepEqual(await challenges.tryVerify(secret ?? ''), {
+          valid: false,
+          reason: 'expired',
+        });
+        assert.deepEqual(await challenges.tryVerify(secret ?? '', { erase: false }), {
+          valid: false,
+          reason: 'expired',
+        });
+        const none = await challenges.create({ action: 'b', id, ttl: 10, secret: false });
+        assert.equal(none.secret, undefined);
+        clock.advance(10_000);
+        assert.deepEqual(await challenges.tryVerify({ action: 'b', id }), {
+          valid: false,
+          reason: 'expired',
+        });
+      }),
+    );
+
+    it(
       'completes a plain code with action, id and token',
       run(async ({ challenges, id }) => {
         const { secret } = await challenges.create({
