@@ -1,8 +1,9 @@
 /**
  * The ms-token facade as ms-token users run it: an ioredis connection with
- * default options (a plain `new Redis(url)` or `new Cluster(nodes)`), an
- * ms-token style prefix with a hash tag in it, the real clock, and the
- * calls of ms-token's README.
+ * default options (a plain `new Redis(url)` or `new Cluster(nodes)`, from
+ * ioredis 5 and from ioredis 4, which ms-token 5 requires), an ms-token style
+ * prefix with a hash tag in it, the real clock, and the calls of ms-token's
+ * README.
  */
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import {
   redisBinariesAvailable,
 } from '../support/backends.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
+import { gatePeers, loadIoRedis4 } from './ms-token-peers.js';
 
 const SHARED_SECRET = '12345678901234567890123456789012';
 
@@ -135,10 +137,17 @@ function flows(name: string, connect: () => Redis | Cluster) {
 }
 
 const available = await redisAvailable();
+const peers = gatePeers(['compat: ms-token on ioredis 4 connections']);
 if (
   gateBackend(`Redis at ${REDIS_URL}`, available, ['compat: ms-token on an ioredis connection'])
 ) {
   flows('a default ioredis connection', () => new Redis(REDIS_URL));
+  if (peers) {
+    flows('a default ioredis 4 connection', () => {
+      const IoRedis4 = loadIoRedis4();
+      return new IoRedis4(REDIS_URL);
+    });
+  }
 }
 
 const binaries = await redisBinariesAvailable();
@@ -154,8 +163,15 @@ if (
   afterAll(async () => {
     await cluster?.stop();
   }, 60_000);
-  flows('a default ioredis Cluster connection', () => {
+  const nodes = () => {
     if (cluster === undefined) throw new Error('the cluster did not start');
-    return new Cluster(cluster.nodes.slice());
-  });
+    return cluster.nodes.slice();
+  };
+  flows('a default ioredis Cluster connection', () => new Cluster(nodes()));
+  if (peers) {
+    flows('a default ioredis 4 Cluster connection', () => {
+      const IoRedis4 = loadIoRedis4();
+      return new IoRedis4.Cluster(nodes()) as unknown as Cluster;
+    });
+  }
 }

@@ -13,6 +13,7 @@ import type { Store } from '../../src/stores/contract.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
 import { deleteKeys, openClient, runPrefix } from '../stores/redis/helpers.js';
 import { gateBackend, REDIS_URL, redisAvailable } from '../support/backends.js';
+import { gatePeers, loadIoRedis4 } from './ms-token-peers.js';
 
 const SHARED_SECRET = '12345678901234567890123456789012';
 const ACTION = 'register';
@@ -62,6 +63,9 @@ function v1Token(payload: Record<string, unknown>, secret = SHARED_SECRET): stri
 async function dump(store: Store): Promise<string> {
   return JSON.stringify((await store.list('challenge', { limit: 1000 })).records);
 }
+
+/** Whether bench/peers is installed (a missing one fails in CI). */
+const peersPresent = gatePeers(['compat: ms-token TokenManager on ioredis 4']);
 
 describe('compat: ms-token TokenManager', () => {
   describe('constructor', () => {
@@ -147,6 +151,56 @@ describe('compat: ms-token TokenManager', () => {
       expect(manager.config.backend?.prefix).toBe('ms-token:');
       expect(JSON.stringify(manager.config.encrypt)).not.toContain(SHARED_SECRET);
     });
+
+    it.runIf(peersPresent)(
+      'accepts ioredis 4 Redis and Cluster clients (what ms-token 5 users have), not look-alikes',
+      () => {
+        const IoRedis4 = loadIoRedis4();
+        const v4 = new IoRedis4(REDIS_URL, { lazyConnect: true });
+        const v4Cluster = new IoRedis4.Cluster([{ host: '127.0.0.1', port: 6379 }], {
+          lazyConnect: true,
+        });
+        try {
+          for (const connection of [v4, v4Cluster]) {
+            const manager = new TokenManager({
+              backend: { name: 'redis', connection },
+              encrypt: { algorithm: 'aes256', sharedSecret: SHARED_SECRET },
+            });
+            expect(manager.config.backend?.connection).toBe(connection);
+          }
+          const methods = Object.fromEntries(
+            ['defineCommand', 'evalsha', 'eval', 'hgetall', 'pttl', 'duplicate', 'pipeline']
+              .concat(['multi', 'publish', 'quit', 'disconnect', 'on', 'once'])
+              .map((m) => [m, () => {}]),
+          );
+          const lookalikes: unknown[] = [
+            { ...methods },
+            { ...methods, status: 'ready', isCluster: 'no' },
+            { ...methods, status: 'ready', isCluster: true },
+            { ...methods, status: 'ready', evalsha: undefined },
+            { status: 'ready', isCluster: false },
+          ];
+          for (const connection of lookalikes) {
+            expect(
+              () =>
+                new TokenManager({
+                  backend: { name: 'redis', connection },
+                  encrypt: { algorithm: 'aes256', sharedSecret: SHARED_SECRET },
+                }),
+            ).toThrow('"backend.connection" does not match any of the allowed types');
+          }
+          expect(
+            new TokenManager({
+              backend: { name: 'redis', connection: { ...methods, status: 'ready' } },
+              encrypt: { algorithm: 'aes256', sharedSecret: SHARED_SECRET },
+            }).config.backend?.name,
+          ).toBe('redis');
+        } finally {
+          v4.disconnect();
+          v4Cluster.disconnect();
+        }
+      },
+    );
 
     it('fails with a clear error on first use when the Redis store cannot be loaded', async () => {
       vi.resetModules();

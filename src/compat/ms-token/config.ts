@@ -63,21 +63,42 @@ export interface ResolvedConfig {
 }
 
 /**
- * Whether `c` is an ioredis `Redis` or `Cluster`. ioredis is not imported (it
- * is an optional peer), and its classes mix `EventEmitter` into their
- * prototype (so `constructor.name` says `EventEmitter`): recognise them by
- * their shape instead: `isCluster`, `status`, and the command methods.
+ * Methods the facade calls on an ioredis connection (the Tessera Redis store
+ * and the reads of ms-token's own keys), present on `Redis` and `Cluster` of
+ * ioredis 4 (what ms-token 5 requires) and ioredis 5.
+ */
+const CLIENT_METHODS = [
+  'defineCommand',
+  'evalsha',
+  'eval',
+  'hgetall',
+  'pttl',
+  'duplicate',
+  'pipeline',
+  'multi',
+  'publish',
+  'quit',
+  'disconnect',
+  'on',
+  'once',
+] as const;
+
+/**
+ * Whether `c` is an ioredis `Redis` or `Cluster`, of ioredis 4 or 5. ioredis
+ * is not imported (it is an optional peer, and ms-token users bring their
+ * own major version), and its classes mix `EventEmitter` into their prototype
+ * (so `constructor.name` says `EventEmitter`): recognise them by their shape
+ * instead: a `status` string, the command methods the facade uses, and
+ * `isCluster`, which ioredis 5 sets on both classes and ioredis 4 only on
+ * `Cluster` (a cluster must also list its `nodes`).
  */
 export function isRedisClient(c: unknown): boolean {
   if (typeof c !== 'object' || c === null) return false;
   const r = c as Record<string, unknown>;
-  return (
-    typeof r.isCluster === 'boolean' &&
-    typeof r.status === 'string' &&
-    ['defineCommand', 'sendCommand', 'duplicate', 'pipeline', 'multi'].every(
-      (m) => typeof r[m] === 'function',
-    )
-  );
+  if (typeof r.status !== 'string') return false;
+  if (r.isCluster !== undefined && typeof r.isCluster !== 'boolean') return false;
+  if (r.isCluster === true && typeof r.nodes !== 'function') return false;
+  return CLIENT_METHODS.every((m) => typeof r[m] === 'function');
 }
 
 /** Whether `s` looks like a Tessera store. */
