@@ -287,10 +287,13 @@ export async function nativeDelete(
   }
 }
 
-/** `attribute_exists(#d) AND #p = :p`: an existing native record in this partition. */
-export function existsIn(e: Expr, partition: string): string {
+/**
+ * `attribute_exists(#d) AND #p = :p`: an existing native record in this
+ * partition (`dataImplied`: the rest of the condition already requires `d`).
+ */
+export function existsIn(e: Expr, partition: string, dataImplied = false): string {
   return and([
-    `attribute_exists(${e.name('d')})`,
+    dataImplied ? undefined : `attribute_exists(${e.name('d')})`,
     `${e.name('p')} = ${e.value({ S: partition })}`,
   ]) as string;
 }

@@ -5,9 +5,18 @@
  *
  * - `eq`/`ne` are type-strict (`=` on a DynamoDB value compares type and
  *   value); `eq null` holds for a missing or NULL field.
- * - `gt`/`gte`/`lt`/`lte` hold only on numbers (`attribute_type(.., N)` first).
+ * - `gt`/`gte`/`lt`/`lte` hold only on numbers: the value is always a number,
+ *   and DynamoDB's comparisons are type-strict like `=` (an attribute of
+ *   another type, or a missing one, never compares), so `d.f > :n` is the
+ *   whole condition.
  * - `exists`/`absent`: present and not NULL / missing or NULL.
  * - `contains`: the field is a List (`attribute_type(.., L)`) with that string.
+ * - liveness is `NOT x <= :now`: a record without `x` never expires (the
+ *   comparison with a missing attribute is false, as `ne` relies on too).
+ *
+ * Conditions are flat AND chains with as few function calls and parentheses
+ * as the semantics allow: DynamoDB evaluates them the same either way, and
+ * emulators with a backtracking expression parser (dynalite) pay for each.
  *
  * A mutation compiles only when DynamoDB can apply it in one UpdateItem with
  * the same result; otherwise {@link compileMutation} returns `null` and the
@@ -22,6 +31,7 @@ import { type Item, isNativeJson, toAttr } from './attribute-values.js';
 export class Expr {
   readonly #names = new Map<string, string>();
   readonly #values: Record<string, AttributeValue> = {};
+  readonly #scalars = new Map<string, string>();
   #valueCount = 0;
 
   /** Placeholder (`#n0`) for an attribute or map key name. */
@@ -34,10 +44,19 @@ export class Expr {
     return p;
   }
 
-  /** Placeholder (`:v0`) for a value. */
+  /**
+   * Placeholder (`:v0`) for a value. A string or number scalar given twice
+   * gets the same placeholder (fewer values to send and for DynamoDB to parse).
+   */
   value(av: AttributeValue): string {
+    const key = av.S !== undefined ? `S${av.S}` : av.N !== undefined ? `N${av.N}` : undefined;
+    if (key !== undefined) {
+      const known = this.#scalars.get(key);
+      if (known !== undefined) return known;
+    }
     const p = `:v${this.#valueCount++}`;
     this.#values[p] = av;
+    if (key !== undefined) this.#scalars.set(key, p);
     return p;
   }
 
@@ -65,12 +84,52 @@ export class Expr {
   }
 }
 
-/** AND of parts (empty parts skipped); `undefined` when nothing is left. */
+/**
+ * The operands of a condition's top-level `AND` chain (the condition itself
+ * when it has a top-level `OR` or a `BETWEEN`), and whether it has a top-level
+ * `OR`. Conditions hold only placeholders, keywords and function names, never
+ * user text, so a scan is exact.
+ */
+function conjuncts(condition: string): { parts: string[]; or: boolean } {
+  const parts: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < condition.length; i++) {
+    const c = condition.charCodeAt(i);
+    if (c === 40) depth++;
+    else if (c === 41) depth--;
+    else if (depth === 0 && c === 32) {
+      if (condition.startsWith(' OR ', i)) return { parts: [condition], or: true };
+      if (condition.startsWith(' AND ', i)) {
+        parts.push(condition.slice(from, i));
+        from = i + 5;
+      }
+    }
+  }
+  if (parts.length === 0 || condition.includes('BETWEEN')) return { parts: [condition], or: false };
+  parts.push(condition.slice(from));
+  return { parts, or: false };
+}
+
+/**
+ * AND of parts (empty and repeated operands skipped); `undefined` when nothing
+ * is left. The result is one flat chain: nested ANDs are spliced in, and only
+ * operands with a top-level `OR` are parenthesized (AND binds tighter). So
+ * DynamoDB evaluates the same condition with the fewest parentheses, and a
+ * backtracking expression parser (dynalite's, whose time grows with every
+ * nesting level) stays fast.
+ */
 export function and(parts: ReadonlyArray<string | undefined>): string | undefined {
-  const kept = parts.filter((p): p is string => p !== undefined && p.length > 0);
-  if (kept.length === 0) return undefined;
-  if (kept.length === 1) return kept[0];
-  return kept.map((p) => `(${p})`).join(' AND ');
+  // operand → whether it has a top-level OR
+  const kept = new Map<string, boolean>();
+  for (const p of parts) {
+    if (p === undefined || p.length === 0) continue;
+    const c = conjuncts(p);
+    for (const q of c.parts) kept.set(q, c.or);
+  }
+  if (kept.size === 0) return undefined;
+  if (kept.size === 1) return [...kept.keys()][0];
+  return [...kept].map(([q, or]) => (or ? `(${q})` : q)).join(' AND ');
 }
 
 const typeValue = (e: Expr, t: string) => e.value({ S: t });
@@ -97,24 +156,44 @@ export function fieldCondition(e: Expr, c: FieldCondition, dataAttr = 'd'): stri
       return `attribute_type(${p}, ${typeValue(e, 'L')}) AND contains(${p}, ${e.value({ S: c.value })})`;
     default: {
       const op = { gt: '>', gte: '>=', lt: '<', lte: '<=' }[c.op];
-      return `attribute_type(${p}, ${typeValue(e, 'N')}) AND ${p} ${op} ${e.value({ N: String(c.value) })}`;
+      return `${p} ${op} ${e.value({ N: String(c.value) })}`;
     }
   }
 }
 
-/** Conditions on fields, AND-ed; also requires the data Map (so a `dj` record falls back). */
+/** Whether a field condition can hold only when its field is in the data Map. */
+function needsField(c: FieldCondition): boolean {
+  if (c.op === 'eq') return c.value !== null;
+  return c.op !== 'ne' && c.op !== 'absent';
+}
+
+/**
+ * Whether `where` can hold only on an item whose data is the Map `d` (some
+ * field condition needs its field present), so `attribute_exists(d)` is implied.
+ * @example `impliesDataMap({ fields: [{ field: 'n', op: 'gt', value: 0 }] }) // true`
+ */
+export function impliesDataMap(where: Where | undefined): boolean {
+  return where?.fields?.some(needsField) ?? false;
+}
+
+/**
+ * Conditions on fields, AND-ed; they also require the data Map (so a `dj`
+ * record falls back), explicitly unless a field condition implies it.
+ */
 export function fieldsCondition(
   e: Expr,
   fields: readonly FieldCondition[] | undefined,
 ): string | undefined {
   if (fields === undefined || fields.length === 0) return undefined;
-  return and([`attribute_exists(${e.name('d')})`, ...fields.map((c) => fieldCondition(e, c))]);
+  return and([
+    fields.some(needsField) ? undefined : `attribute_exists(${e.name('d')})`,
+    ...fields.map((c) => fieldCondition(e, c)),
+  ]);
 }
 
-/** `expiresAt` null or after `now`. */
+/** `expiresAt` null or after `now` (without `x`, `x <= :now` is false). */
 export function liveCondition(e: Expr, now: number): string {
-  const x = e.name('x');
-  return `attribute_not_exists(${x}) OR ${x} > ${e.value({ N: String(now) })}`;
+  return `NOT ${e.name('x')} <= ${e.value({ N: String(now) })}`;
 }
 
 /** A whole `where` on an existing item (existence is the caller's part). */
@@ -139,6 +218,23 @@ export interface CompiledMutation {
   readonly guards: string[];
 }
 
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
+/**
+ * The fields a `where` requires to hold numbers (those with a `gt`, `gte`,
+ * `lt` or `lte` condition), for {@link compileMutation}.
+ * @example `numericFields({ fields: [{ field: 'n', op: 'gt', value: 0 }] }) // Set { 'n' }`
+ */
+export function numericFields(where: Where | undefined): ReadonlySet<string> {
+  const fields = where?.fields;
+  if (fields === undefined || fields.length === 0) return NO_FIELDS;
+  const out = new Set<string>();
+  for (const c of fields) {
+    if (c.op === 'gt' || c.op === 'gte' || c.op === 'lt' || c.op === 'lte') out.add(c.field);
+  }
+  return out;
+}
+
 /** Most items an `add` compiles natively (each needs a `NOT contains` guard). */
 const MAX_NATIVE_ADD_ITEMS = 20;
 
@@ -149,11 +245,15 @@ const MAX_NATIVE_ADD_ITEMS = 20;
  * native form, a non-integer `inc`, or a large `add`.
  *
  * @param ttlSeconds - maps an expiry (ms) to the TTL attribute value
+ * @param numbers - fields the rest of the condition already requires to be
+ *   numbers (a `gt`/`gte`/`lt`/`lte` of the same request's `where`): an `inc`
+ *   on them needs no type guard of its own
  */
 export function compileMutation(
   e: Expr,
   m: Mutation,
   ttlSeconds: (expiresAt: number) => number,
+  numbers: ReadonlySet<string> = NO_FIELDS,
 ): CompiledMutation | null {
   if (m.index !== undefined && Object.keys(m.index).length > 0) return null;
   if (m.remove !== undefined && Object.keys(m.remove).length > 0) return null;
@@ -169,6 +269,10 @@ export function compileMutation(
     const p = e.path('d', f);
     // A NULL field counts as 0 in the reference; DynamoDB cannot add to NULL,
     // so the guard sends that (rare) case down the read-modify-write path.
+    if (numbers.has(f)) {
+      set.push(`${p} = ${p} + ${e.value({ N: String(n) })}`);
+      continue;
+    }
     guards.push(`attribute_not_exists(${p}) OR attribute_type(${p}, ${typeValue(e, 'N')})`);
     set.push(`${p} = if_not_exists(${p}, ${e.value({ N: '0' })}) + ${e.value({ N: String(n) })}`);
   }

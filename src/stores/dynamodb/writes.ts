@@ -40,7 +40,15 @@ import {
   type State,
   stateTable,
 } from './engine.js';
-import { and, compileMutation, Expr, liveCondition, whereCondition } from './expressions.js';
+import {
+  and,
+  compileMutation,
+  Expr,
+  impliesDataMap,
+  liveCondition,
+  numericFields,
+  whereCondition,
+} from './expressions.js';
 import { newWriteId, type RecordCodec } from './item-codec.js';
 
 /** Check the options of `update` as the reference engine does, before any request. */
@@ -83,7 +91,11 @@ export async function putRecord(
   else if (mode === 'upsert') {
     condition = `attribute_not_exists(${e.name('pk')}) OR ${e.name('p')} = ${e.value({ S: partition })}`;
   } else {
-    condition = and([existsIn(e, partition), liveCondition(e, now), whereCondition(e, where)]);
+    condition = and([
+      existsIn(e, partition, impliesDataMap(where)),
+      liveCondition(e, now),
+      whereCondition(e, where),
+    ]);
   }
   const out = await nativeUpdate(ctx, codec, input, e, fullWriteActions(ctx, e, record), condition);
   if (out.ok) return { ok: true, record: codec.decode(out.item, input.collection) };
@@ -103,7 +115,10 @@ export async function deleteRecord(
   const plan = (t: Parameters<typeof syncDelete>[0]) => syncDelete(t, ref, where);
   if (!codec.native) return readModifyWrite(ctx, codec, ref, undefined, plan);
   const e = new Expr();
-  const condition = and([existsIn(e, partition), whereCondition(e, where)]) as string;
+  const condition = and([
+    existsIn(e, partition, impliesDataMap(where)),
+    whereCondition(e, where),
+  ]) as string;
   const out = await nativeDelete(ctx, codec, ref, e, condition);
   if (out.ok) return { ok: true, previous: codec.decode(out.item, ref.collection) };
   return readModifyWrite(ctx, codec, ref, out.state, plan);
@@ -172,7 +187,7 @@ export async function updateRecord(
     const e = new Expr();
     let out: Awaited<ReturnType<typeof nativeUpdate>>;
     if (action === 'mutate') {
-      const compiled = compileMutation(e, mutation, ctx.ttlSeconds);
+      const compiled = compileMutation(e, mutation, ctx.ttlSeconds, numericFields(options.where));
       if (compiled === null) throw new Error('unreachable: mutation stopped compiling');
       const v = e.name('v');
       const set = [
@@ -181,7 +196,7 @@ export async function updateRecord(
         `${e.name('w')} = ${e.value({ S: newWriteId() })}`,
       ];
       const condition = and([
-        existsIn(e, partition),
+        existsIn(e, partition, impliesDataMap(options.where)),
         options.orCreate === undefined ? undefined : liveCondition(e, options.now as number),
         whereCondition(e, options.where),
         ...compiled.guards,
