@@ -25,6 +25,7 @@ import { errorAnswer, errorBody } from './http-errors.js';
 import { jwtPrincipals } from './jwt-keys.js';
 import { createServiceLogger } from './logger.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
+import { signerRevoker } from './minted-jwts.js';
 import { createRateLimiter } from './rate-limit.js';
 import { SERVICE_ROLES } from './roles.js';
 import { authorize, type RouteRuntime, type ServiceEnv } from './route.js';
@@ -198,7 +199,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   if (options.docs ?? true) mountDocs(app, options.version ?? '0.0.0');
 
   mountActionTokenRoutes(app, rt, createActionTokens({ store, keyring, clock }));
-  mountAccessTokenRoutes(app, rt, accessTokens);
+  const revoker = options.signer ? signerRevoker(options.signer) : null;
+  mountAccessTokenRoutes(app, rt, accessTokens, revoker ? { revoker, clock } : undefined);
   mountChallengeRoutes(app, rt, createChallenges({ store, keyring, clock }));
   mountSessionRoutes(app, rt, createSessions({ store, keyring, clock }));
   if (options.signer) {

@@ -11,6 +11,9 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.js';
 
+/** Longest lifetime of the JWTs the service mints (`--jwt-ttl`), seconds. */
+export const MAX_JWT_TTL_SECONDS = 86_400;
+
 /** A rate limit: at most `limit` requests per `windowSeconds`, or `null` when off. */
 export type RateLimitSetting = { readonly limit: number; readonly windowSeconds: number } | null;
 
@@ -367,7 +370,7 @@ export function parseServeConfig(
     shutdownGraceSeconds: read('shutdownGrace', (n, r) => int(n, r, 0, 3600)),
     sweepIntervalSeconds: read('sweepInterval', (n, r) => int(n, r, 0, 86_400)),
     issuer,
-    jwtTtlSeconds: read('jwtTtl', (n, r) => int(n, r, 10, 86_400)),
+    jwtTtlSeconds: read('jwtTtl', (n, r) => int(n, r, 10, MAX_JWT_TTL_SECONDS)),
     jwtKeysFile: read('jwtKeys', (_n, r) => (r === '' ? undefined : resolve(r))),
   });
 }

@@ -3,6 +3,7 @@ import { createAccessTokens } from '../../src/access-tokens/index.js';
 import { tokensCommand } from '../../src/cli/commands/tokens.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { createFakeClock } from '../../src/core/clock.js';
+import { buildSignerVerifier, generateKeySet } from '../../src/jwt/index.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
 import { testKeyring } from '../../src/testing/action-tokens-suite.js';
 
@@ -37,7 +38,7 @@ function setup() {
     return { code, out, err };
   };
   const pats = createAccessTokens({ store, keyring, clock });
-  return { run, pats, clock, opened: () => opened };
+  return { run, pats, clock, store, opened: () => opened };
 }
 
 const TOKEN_RE = /pat_[A-Za-z0-9]{21}[A-Za-z0-9_-]{43}[A-Za-z0-9]{6}/g;
@@ -107,6 +108,43 @@ describe('tessera tokens', () => {
     expect((await pats.verify(token)).valid).toBe(true);
     clock.advance(3_600_000);
     expect((await pats.verify(token)).reason).toBe('invalid_secret');
+  });
+
+  it('ends the JWTs the service minted from a token it revokes, rotates or demotes', async () => {
+    const { run, pats, clock, store } = setup();
+    // The service's signer on the same store, with the longest JWT lifetime it allows.
+    const sv = await buildSignerVerifier({
+      keySet: await generateKeySet('k1'),
+      issuer: 'tessera',
+      ttl: 86_400,
+      store,
+      clock,
+    });
+    const mint = (tokenId: string) => sv.sign({ sub: tokenId, admin: false, roles: ['r'] });
+    const valid = (jwt: string) =>
+      sv.verify(jwt).then(
+        () => true,
+        () => false,
+      );
+    for (const args of [
+      ['revoke'],
+      ['rotate'],
+      ['update', '--no-admin'],
+      ['update', '--role', 'x'],
+    ]) {
+      const { record } = await pats.issue({ owner: 'o', isAdmin: true, roles: ['r'] });
+      const jwt = await mint(record.tokenId);
+      clock.advance(3_600_000);
+      expect(await valid(jwt), args.join(' ')).toBe(true);
+      const [sub, ...rest] = args as [string, ...string[]];
+      expect((await run(sub, record.tokenId, ...rest)).code).toBe(0);
+      expect(await valid(jwt), args.join(' ')).toBe(false);
+    }
+    // Adding a role or the admin flag takes nothing away.
+    const { record } = await pats.issue({ owner: 'o', roles: ['r'] });
+    const jwt = await mint(record.tokenId);
+    expect((await run('update', record.tokenId, '--add-role', 'y', '--admin')).code).toBe(0);
+    expect(await valid(jwt)).toBe(true);
   });
 
   it('checks arguments before opening the store, and exits 2 on a mistake', async () => {

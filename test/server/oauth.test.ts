@@ -69,6 +69,70 @@ describe('OAuth endpoints and the seed routes', () => {
     expect(after.status).toBe(401);
   });
 
+  it('ends the JWTs minted from a PAT at once when /v1 revokes, deletes, rotates or demotes it', async () => {
+    const { svc, admin, clock } = await h.start();
+    const mint = async (token: string) => {
+      const r = await call(svc, 'POST', '/auth/token', { credential: token });
+      expect(r.status).toBe(200);
+      return r.body.access_token as string;
+    };
+    /** A route each JWT below may call while its claims hold. */
+    const works = async (jwt: string, path = '/v1/action-tokens/drain') =>
+      (
+        await call(svc, 'POST', path, {
+          body: path.endsWith('/verify') ? { token: 'x' } : { owner: 'u', action: 'a' },
+          credential: jwt,
+        })
+      ).status;
+    const v1 = (method: string, path: string, body?: unknown) =>
+      call(svc, method, `/v1/access-tokens${path}`, {
+        credential: admin,
+        ...(body === undefined ? {} : { body }),
+      });
+    const actor = { owner: 'svc', roles: ['tessera:action-tokens', 'reader'] };
+
+    const revoked = await issue(svc, admin, actor);
+    const jwtRevoked = await mint(revoked.token);
+    expect(await works(jwtRevoked)).toBe(200);
+    expect((await v1('POST', `/${revoked.record.tokenId}/revoke`, {})).status).toBe(200);
+    expect(await works(jwtRevoked)).toBe(401);
+
+    const deleted = await issue(svc, admin, actor);
+    const jwtDeleted = await mint(deleted.token);
+    expect(await works(jwtDeleted)).toBe(200);
+    expect((await v1('DELETE', `/${deleted.record.tokenId}`)).status).toBe(204);
+    expect(await works(jwtDeleted)).toBe(401);
+
+    const rotated = await issue(svc, admin, actor);
+    const jwtRotated = await mint(rotated.token);
+    const rotation = await v1('POST', `/${rotated.record.tokenId}/rotate`, {});
+    expect(rotation.status).toBe(200);
+    expect(await works(jwtRotated)).toBe(401);
+    clock.advance(1000); // the denial covers JWTs issued up to its second
+    expect(await works(await mint(rotation.body.token))).toBe(200);
+
+    const admins = await issue(svc, admin, { owner: 'ops', isAdmin: true });
+    const jwtAdmin = await mint(admins.token);
+    expect(await works(jwtAdmin, '/v1/access-tokens/verify')).toBe(200);
+    expect((await v1('PATCH', `/${admins.record.tokenId}`, { isAdmin: false })).status).toBe(200);
+    expect(await works(jwtAdmin, '/v1/access-tokens/verify')).toBe(401);
+
+    const demoted = await issue(svc, admin, actor);
+    const jwtAdded = await mint(demoted.token);
+    // Adding a role takes nothing away: the JWT stays valid.
+    const added = await v1('PATCH', `/${demoted.record.tokenId}`, { roles: { add: ['extra'] } });
+    expect(added.status).toBe(200);
+    expect(await works(jwtAdded)).toBe(200);
+    const removed = await v1('PATCH', `/${demoted.record.tokenId}`, {
+      roles: { remove: ['tessera:action-tokens'] },
+    });
+    expect(removed.status).toBe(200);
+    expect(await works(jwtAdded)).toBe(401);
+    clock.advance(1000);
+    // A JWT minted now carries the remaining roles only.
+    expect(await works(await mint(demoted.token))).toBe(403);
+  });
+
   it('refuses a wrong PAT with the seed error body', async () => {
     const { svc } = await h.start();
     const res = await call(svc, 'POST', '/auth/token', {

@@ -1,13 +1,20 @@
 /**
  * `tessera tokens`: manage personal access tokens on the configured store.
  * The token string is printed once, by `issue` and `rotate`; a secret hash is
- * never printed.
+ * never printed. `revoke`, `rotate` and an `update` that takes something away
+ * also deny the JWTs the service minted from the token, as its own routes do.
  * @module
  */
 import { parseArgs } from 'node:util';
 import { type AccessTokens, createAccessTokens } from '../../access-tokens/access-tokens.js';
 import type { AccessToken, RolesUpdate, UpdateInput } from '../../access-tokens/types.js';
 import { isTesseraError, NotFoundError } from '../../core/errors.js';
+import { MAX_JWT_TTL_SECONDS } from '../../server/config.js';
+import {
+  denylistRevoker,
+  type MintedJwtRevoker,
+  updateRevokesMinted,
+} from '../../server/minted-jwts.js';
 import type { CliCommand, CliContext } from '../context.js';
 
 const HELP = [
@@ -26,6 +33,10 @@ const HELP = [
   '  revoke <tokenId> [--cleanup-at <date>]',
   '  restore <tokenId>                restore a revoked token with its former expiry',
   '  rotate <tokenId> [--overlap <dur>]  new secret, printed once; the old one works for <dur>',
+  '',
+  'revoke, rotate, and an update that takes something away (--no-admin, --role,',
+  '--remove-role, --owner, an expiry within a day) also end the JWTs the service',
+  'minted from the token.',
   '',
   'Durations: 90s, 15m, 12h, 30d (or plain seconds). Dates: ISO 8601, e.g. 2027-01-31 or',
   '2027-01-31T12:00:00Z. --json prints one JSON object (times in ms since epoch).',
@@ -131,8 +142,14 @@ function expiry(
   return undefined;
 }
 
+/** What a subcommand runs on: the tokens, and the denial of the JWTs minted from one. */
+interface Target {
+  readonly pats: AccessTokens;
+  readonly minted: MintedJwtRevoker;
+}
+
 /** Parses a subcommand's arguments (throwing UsageError), returning what runs it. */
-type Prepare = (args: readonly string[], ctx: CliContext) => (pats: AccessTokens) => Promise<void>;
+type Prepare = (args: readonly string[], ctx: CliContext) => (target: Target) => Promise<void>;
 
 function printRecord(record: AccessToken, json: boolean, ctx: CliContext) {
   ctx.io.out(
@@ -178,7 +195,8 @@ const issue: Prepare = (args, ctx) => {
     expiresAt: expiry(values, ctx.clock.now(), false) ?? null,
     ...(values['token-id'] === undefined ? {} : { tokenId: str(values['token-id']) }),
   };
-  return async (pats) => printNewToken('Token', await pats.issue(input), values.json === true, ctx);
+  return async ({ pats }) =>
+    printNewToken('Token', await pats.issue(input), values.json === true, ctx);
 };
 
 const list: Prepare = (args, ctx) => {
@@ -200,7 +218,7 @@ const list: Prepare = (args, ctx) => {
     ...(values.role === undefined ? {} : { hasRole: str(values.role) }),
   };
   const owner = str(values.owner);
-  return async (pats) => {
+  return async ({ pats }) => {
     const page =
       owner === undefined ? await pats.list(input) : await pats.listByOwner(owner, input);
     if (values.json === true) {
@@ -232,7 +250,7 @@ const list: Prepare = (args, ctx) => {
 const show: Prepare = (args, ctx) => {
   const { values, positionals } = parse(args, {}, 1);
   const tokenId = positionals[0]!;
-  return async (pats) => {
+  return async ({ pats }) => {
     const record = await pats.get(tokenId);
     if (record === null) throw new NotFoundError(`Token not found: ${tokenId}`);
     printRecord(record, values.json === true, ctx);
@@ -270,21 +288,29 @@ const update: Prepare = (args, ctx) => {
     ...(expiresAt === undefined ? {} : { expiresAt }),
   };
   if (Object.keys(input).length === 0) throw new UsageError('nothing to update');
-  return async (pats) =>
-    printRecord(await pats.update(positionals[0]!, input), values.json === true, ctx);
+  return async ({ pats, minted }) => {
+    const record = await pats.update(positionals[0]!, input);
+    if (updateRevokesMinted(input, ctx.clock.now(), minted.lifetimeMs)) {
+      await minted.revoke(record.tokenId);
+    }
+    printRecord(record, values.json === true, ctx);
+  };
 };
 
 const revoke: Prepare = (args, ctx) => {
   const { values, positionals } = parse(args, { 'cleanup-at': { type: 'string' } }, 1);
   const cleanup = str(values['cleanup-at']);
   const options = cleanup === undefined ? {} : { expiresAt: parseDate(cleanup, '--cleanup-at') };
-  return async (pats) =>
-    printRecord(await pats.revoke(positionals[0]!, options), values.json === true, ctx);
+  return async ({ pats, minted }) => {
+    const record = await pats.revoke(positionals[0]!, options);
+    await minted.revoke(record.tokenId);
+    printRecord(record, values.json === true, ctx);
+  };
 };
 
 const restore: Prepare = (args, ctx) => {
   const { values, positionals } = parse(args, {}, 1);
-  return async (pats) =>
+  return async ({ pats }) =>
     printRecord(await pats.restore(positionals[0]!), values.json === true, ctx);
 };
 
@@ -292,13 +318,11 @@ const rotate: Prepare = (args, ctx) => {
   const { values, positionals } = parse(args, { overlap: { type: 'string' } }, 1);
   const overlap = str(values.overlap);
   const overlapSeconds = overlap === undefined ? 0 : parseDuration(overlap, '--overlap');
-  return async (pats) =>
-    printNewToken(
-      'New token',
-      await pats.rotate(positionals[0]!, { overlapSeconds }),
-      values.json === true,
-      ctx,
-    );
+  return async ({ pats, minted }) => {
+    const rotated = await pats.rotate(positionals[0]!, { overlapSeconds });
+    await minted.revoke(rotated.record.tokenId);
+    printNewToken('New token', rotated, values.json === true, ctx);
+  };
 };
 
 const SUBCOMMANDS: Record<string, Prepare> = {
@@ -331,7 +355,7 @@ export const tokensCommand: CliCommand = {
       ctx.io.out(HELP);
       return 0;
     }
-    let runner: (pats: AccessTokens) => Promise<void>;
+    let runner: (target: Target) => Promise<void>;
     try {
       runner = prepare(rest, ctx); // arguments are checked before the store is opened
     } catch (err) {
@@ -339,10 +363,17 @@ export const tokensCommand: CliCommand = {
       ctx.io.err(`tessera tokens ${sub}: ${err.message}\n`);
       return 2;
     }
+    const keyring = await ctx.keyring();
     const store = await ctx.openStore();
-    const pats = createAccessTokens({ store, keyring: await ctx.keyring(), clock: ctx.clock });
+    const pats = createAccessTokens({ store, keyring, clock: ctx.clock });
+    // The service's JWT lifetime is not known here: deny for the longest it can be configured with.
+    const minted = denylistRevoker({
+      store,
+      clock: ctx.clock,
+      lifetimeSeconds: MAX_JWT_TTL_SECONDS,
+    });
     try {
-      await runner(pats);
+      await runner({ pats, minted });
       return 0;
     } catch (err) {
       if (!isTesseraError(err)) throw err;

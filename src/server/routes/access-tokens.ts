@@ -2,12 +2,16 @@
  * `/v1/access-tokens`: personal access tokens (API keys) over HTTP — issue,
  * register, list, read, update, revoke, restore, rotate, delete — and the
  * verify endpoint other services call (Unkey-style). No response ever holds a
- * secret hash: the schema of a token names no such field.
+ * secret hash: the schema of a token names no such field. Revoke, delete,
+ * rotate and an update that takes something away also deny the JWTs minted
+ * from the token (see `minted-jwts.ts`).
  * @module
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AccessToken, AccessTokens } from '../../access-tokens/index.js';
+import type { Clock } from '../../core/clock.js';
 import { NotFoundError } from '../../core/errors.js';
+import { type MintedJwtRevoker, updateRevokesMinted } from '../minted-jwts.js';
 import { SERVICE_ROLES } from '../roles.js';
 import { defineRoute, type RouteRuntime, type ServiceEnv, z } from '../route.js';
 import { EpochMs, InvalidResultSchema } from '../schemas.js';
@@ -119,12 +123,21 @@ const Issued = z.object({
   record: AccessTokenSchema,
 });
 
-/** Mount the access-token routes. */
+const MINTED_NOTE = 'JWTs minted from the token (`POST /auth/token`) are refused from then on.';
+
+/**
+ * Mount the access-token routes.
+ * @param minted - denies the JWTs minted from a token (when the service mints JWTs)
+ */
 export function mountAccessTokenRoutes(
   app: OpenAPIHono<ServiceEnv>,
   rt: RouteRuntime,
   pats: AccessTokens,
+  minted?: { readonly revoker: MintedJwtRevoker; readonly clock: Clock },
 ): void {
+  const revokeMinted = async (tokenId: string) => {
+    if (minted) await minted.revoker.revoke(tokenId);
+  };
   defineRoute(app, rt, {
     method: 'post',
     path: '/v1/access-tokens/verify',
@@ -239,6 +252,7 @@ export function mountAccessTokenRoutes(
     path: '/v1/access-tokens/{tokenId}',
     operationId: 'updateAccessToken',
     summary: 'Update an access token',
+    description: `An update that takes something away — \`isAdmin: false\`, a roles replacement or \`remove\`, a new owner or secret, an expiry within the JWT lifetime — also ends the JWTs minted from the token: ${MINTED_NOTE}`,
     tags,
     auth: { roles: manage },
     params: IdParams,
@@ -247,6 +261,10 @@ export function mountAccessTokenRoutes(
     responses: { 200: { description: 'The updated token.', schema: RecordReply } },
   })(async (_c, { params, body }) => {
     const record = await pats.update(params.tokenId, body);
+    // After the change, so a JWT minted in between is denied too.
+    if (minted && updateRevokesMinted(body, minted.clock.now(), minted.revoker.lifetimeMs)) {
+      await revokeMinted(params.tokenId);
+    }
     return { status: 200, body: { record: tokenJson(record) } };
   });
 
@@ -255,7 +273,7 @@ export function mountAccessTokenRoutes(
     path: '/v1/access-tokens/{tokenId}/revoke',
     operationId: 'revokeAccessToken',
     summary: 'Revoke an access token',
-    description: '`expiresAt` optionally sets when the revoked record may be collected.',
+    description: `\`expiresAt\` optionally sets when the revoked record may be collected. ${MINTED_NOTE} Idempotent: revoking a revoked token answers it again.`,
     tags,
     auth: { roles: manage },
     params: IdParams,
@@ -264,6 +282,7 @@ export function mountAccessTokenRoutes(
     responses: { 200: { description: 'The revoked token.', schema: RecordReply } },
   })(async (_c, { params, body }) => {
     const record = await pats.revoke(params.tokenId, body);
+    await revokeMinted(params.tokenId);
     return { status: 200, body: { record: tokenJson(record) } };
   });
 
@@ -287,8 +306,7 @@ export function mountAccessTokenRoutes(
     path: '/v1/access-tokens/{tokenId}/rotate',
     operationId: 'rotateAccessToken',
     summary: 'Give an access token a new secret',
-    description:
-      'The old secret keeps verifying for `overlapSeconds` (default 0). The new token string is returned once.',
+    description: `The old secret keeps verifying for \`overlapSeconds\` (default 0). The new token string is returned once. ${MINTED_NOTE}`,
     tags,
     auth: { roles: manage },
     params: IdParams,
@@ -297,6 +315,7 @@ export function mountAccessTokenRoutes(
     responses: { 200: { description: 'Rotated.', schema: Issued } },
   })(async (_c, { params, body }) => {
     const { token, record } = await pats.rotate(params.tokenId, body);
+    await revokeMinted(params.tokenId);
     return {
       status: 200,
       body: { token, record: tokenJson(record) },
@@ -309,15 +328,17 @@ export function mountAccessTokenRoutes(
     path: '/v1/access-tokens/{tokenId}',
     operationId: 'deleteAccessToken',
     summary: 'Delete an access token',
+    description: MINTED_NOTE,
     tags,
     auth: { roles: manage },
     params: IdParams,
     errors: [404],
     responses: { 204: { description: 'Deleted.' } },
   })(async (_c, { params }) => {
-    if (!(await pats.delete(params.tokenId))) {
-      throw new NotFoundError(`Token not found: ${params.tokenId}`);
-    }
+    const deleted = await pats.delete(params.tokenId);
+    // Also on 404: a retry after a failed denial must still deny.
+    await revokeMinted(params.tokenId);
+    if (!deleted) throw new NotFoundError(`Token not found: ${params.tokenId}`);
     return { status: 204, body: undefined };
   });
 }
