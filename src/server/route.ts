@@ -221,7 +221,7 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<string>
       if (total > limit) {
         incoming.off('data', onData);
         incoming.resume(); // drain the rest without keeping it
-        reject(new HttpError(413, 'ERR_TESSERA_BODY_TOO_LARGE', `Body exceeds ${limit} bytes.`));
+        reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
@@ -238,20 +238,19 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<string>
   });
 }
 
-/** Read a JSON body within the size limit. */
-async function readJson(c: Context, limit: number): Promise<unknown> {
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, 'ERR_TESSERA_BODY_TOO_LARGE', `Body exceeds ${limit} bytes.`);
+}
+
+/**
+ * Read a request body as UTF-8 text, never holding more than `limit` bytes:
+ * a declared `Content-Length` above it is refused before reading, and a
+ * chunked body is counted while it streams in and abandoned at the limit.
+ * @throws HttpError 413 (`ERR_TESSERA_BODY_TOO_LARGE`)
+ */
+export async function readBodyText(c: Context, limit: number): Promise<string> {
   const length = c.req.header('content-length');
-  if (length !== undefined && Number(length) > limit) {
-    throw new HttpError(413, 'ERR_TESSERA_BODY_TOO_LARGE', `Body exceeds ${limit} bytes.`);
-  }
-  const type = c.req.header('content-type');
-  if (type === undefined || !JSON_TYPE.test(type)) {
-    throw new HttpError(
-      415,
-      'ERR_TESSERA_UNSUPPORTED_MEDIA_TYPE',
-      'The body must be application/json.',
-    );
-  }
+  if (length !== undefined && Number(length) > limit) throw tooLarge(limit);
   let text: string;
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (incoming && !incoming.readableDidRead && typeof incoming.on === 'function') {
@@ -262,7 +261,7 @@ async function readJson(c: Context, limit: number): Promise<unknown> {
   } else {
     // Chunked: count while reading, and stop at the limit.
     const body = c.req.raw.body;
-    if (!body) throw new InvalidInputError('body must be valid JSON', 'body');
+    if (!body) return '';
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];
     let total = 0;
@@ -272,15 +271,29 @@ async function readJson(c: Context, limit: number): Promise<unknown> {
       total += value.byteLength;
       if (total > limit) {
         await reader.cancel().catch(() => {});
-        throw new HttpError(413, 'ERR_TESSERA_BODY_TOO_LARGE', `Body exceeds ${limit} bytes.`);
+        throw tooLarge(limit);
       }
       chunks.push(value);
     }
     text = Buffer.concat(chunks).toString('utf8');
   }
-  if (text.length > limit) {
-    throw new HttpError(413, 'ERR_TESSERA_BODY_TOO_LARGE', `Body exceeds ${limit} bytes.`);
+  if (text.length > limit) throw tooLarge(limit);
+  return text;
+}
+
+/** Read a JSON body within the size limit. */
+async function readJson(c: Context, limit: number): Promise<unknown> {
+  const length = c.req.header('content-length');
+  if (length !== undefined && Number(length) > limit) throw tooLarge(limit);
+  const type = c.req.header('content-type');
+  if (type === undefined || !JSON_TYPE.test(type)) {
+    throw new HttpError(
+      415,
+      'ERR_TESSERA_UNSUPPORTED_MEDIA_TYPE',
+      'The body must be application/json.',
+    );
   }
+  const text = await readBodyText(c, limit);
   try {
     return JSON.parse(text);
   } catch {

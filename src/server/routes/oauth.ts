@@ -16,8 +16,7 @@ import type { Context } from 'hono';
 import type { AdminHandlers, AuthHandlers, HttpRequest, HttpResponse } from '../../http/index.js';
 import { parseBody } from '../../http/index.js';
 import { clientIp } from '../client-ip.js';
-import { HttpError } from '../http-errors.js';
-import { limitAnonymous, type RouteRuntime, type ServiceEnv, z } from '../route.js';
+import { limitAnonymous, type RouteRuntime, readBodyText, type ServiceEnv, z } from '../route.js';
 
 const SeedError = z
   .object({
@@ -119,18 +118,11 @@ interface Spec {
   readonly bearer?: boolean;
 }
 
+/** The body for the handlers, read within the limit (a chunked body is cut off at it). */
 async function readBody(c: Context, limit: number): Promise<unknown> {
   const type = c.req.header('content-type');
   if (type === undefined) return undefined;
-  const length = c.req.header('content-length');
-  if (length !== undefined && Number(length) > limit) {
-    throw new HttpError(413, 'ERR_TESSERA_BODY_TOO_LARGE', `Body exceeds ${limit} bytes.`);
-  }
-  const text = await c.req.text();
-  if (Buffer.byteLength(text, 'utf8') > limit) {
-    throw new HttpError(413, 'ERR_TESSERA_BODY_TOO_LARGE', `Body exceeds ${limit} bytes.`);
-  }
-  return parseBody(type, text);
+  return parseBody(type, await readBodyText(c, limit));
 }
 
 function queryOf(c: Context): Record<string, string | string[]> {
