@@ -61,7 +61,11 @@ export interface ServiceAppOptions {
   readonly docs?: boolean;
   /** Answer failed verifications with their reason (default false). */
   readonly exposeReasons?: boolean;
-  /** Access tokens (default: created on the store with the keyring and a 5 s verify cache). */
+  /**
+   * Access tokens (default: created on the store with the keyring, and a 5 s
+   * verify cache when the store's events reach every process that can open it;
+   * see {@link verifyCacheFits}).
+   */
   readonly accessTokens?: AccessTokens;
   /**
    * The JWT signer/verifier: enables `POST /auth/token`, the OAuth endpoints,
@@ -87,6 +91,25 @@ export interface ServiceApp {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
+ * Store kinds whose `events` reach every process that can open the store:
+ * Redis (pub/sub) and PostgreSQL (LISTEN/NOTIFY) across processes, and the
+ * memory store, which only its own process can hold. SQLite and DynamoDB
+ * deliver events in-process only, so another process (a second instance, or
+ * `tessera tokens revoke` on the same file) could not invalidate a cache.
+ */
+const EVENTS_REACH_EVERY_PROCESS: ReadonlySet<string> = new Set(['redis', 'postgres', 'memory']);
+
+/**
+ * Whether the access-token verify cache may be used on `store`: only when a
+ * change made by any process invalidates it at once (else a revoked token
+ * would keep verifying elsewhere for the cache's lifetime).
+ * @example `createAccessTokens({ store, ...(verifyCacheFits(store) ? { cache: { ttlMs: 5000 } } : {}) })`
+ */
+export function verifyCacheFits(store: Pick<Store, 'kind'>): boolean {
+  return EVENTS_REACH_EVERY_PROCESS.has(store.kind);
+}
+
+/**
  * Build the Hono application.
  * @example
  * ```ts
@@ -100,7 +123,13 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const metrics = options.metrics ?? createServiceMetrics();
   const logRequests = options.logRequests ?? true;
   const accessTokens =
-    options.accessTokens ?? createAccessTokens({ store, keyring, clock, cache: { ttlMs: 5000 } });
+    options.accessTokens ??
+    createAccessTokens({
+      store,
+      keyring,
+      clock,
+      ...(verifyCacheFits(store) ? { cache: { ttlMs: 5000 } } : {}),
+    });
   const rt: RouteRuntime = {
     auth: createAuthenticator({
       admin: options.admin,
