@@ -106,7 +106,7 @@ export const SERVE_OPTIONS: readonly OptionDoc[] = [
     value: '<url>',
     defaultValue: 'sqlite:',
     description:
-      'sqlite: | sqlite:<file> | memory: | redis://… | rediss://… | redis+cluster://h1:p1,h2:p2 | postgres://… | dynamodb:?region=…&endpoint=…&table=…',
+      'sqlite: (tessera.db in --data-dir) | sqlite:./app.db | memory: | redis://127.0.0.1:6379 | rediss://user:pass@redis.example.com:6380 | redis://10.0.0.1:7000,10.0.0.2:7000 (a Redis Cluster seed list) | redis://10.0.0.1:7000?cluster=1 (a Cluster from one node) | postgres://app@db.example.com:5432/app?schema=tessera | dynamodb:tessera?region=eu-west-1 (table tessera) | dynamodb:tessera?region=us-east-1&endpoint=http://localhost:8000 (DynamoDB Local)',
   },
   {
     key: 'bodyLimit',

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { serveCommand } from '../../src/cli/commands/serve.js';
 import { parseServeConfig, SERVE_OPTIONS } from '../../src/server/config.js';
 import { createStoreFromUrl, redactUrl } from '../../src/server/open-store.js';
 import { startService } from '../../src/server/serve.js';
@@ -118,6 +119,31 @@ describe('store URLs', () => {
       code: 'ERR_TESSERA_CONFIG',
       message: expect.stringMatching(/unknown store "mongodb:\/\/x"/),
     });
+  });
+
+  it('accepts every store URL that `tessera serve --help` shows', async () => {
+    const lines = serveCommand.help.split('\n');
+    const at = lines.findIndex((l) => l.trimStart().startsWith('--store <url>'));
+    const examples = (lines[at + 1] ?? '')
+      .trim()
+      .split(' | ')
+      .map((p) => p.split(' ')[0] as string);
+    expect(examples.length).toBeGreaterThanOrEqual(8);
+    const kinds = { sqlite: 'sqlite', memory: 'memory', redis: 'redis', rediss: 'redis' } as const;
+    const cwd = process.cwd();
+    process.chdir(dir); // sqlite:./app.db is relative to the working directory
+    try {
+      for (const url of examples) {
+        const scheme = url.slice(0, url.indexOf(':'));
+        const store = await createStoreFromUrl(url, dir); // no migrate: nothing needs to answer
+        expect(store.kind, url).toBe(kinds[scheme as keyof typeof kinds] ?? scheme);
+        await store.close();
+      }
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(examples.some((u) => u.includes(','))).toBe(true); // the Cluster seed list
+    expect(examples.some((u) => u.startsWith('dynamodb:') && u.includes('endpoint='))).toBe(true);
   });
 
   it('rejects malformed URLs and parameters as ConfigErrors, without echoing a password', async () => {
