@@ -1,13 +1,102 @@
 /**
- * Request bodies for every adapter, parsed the same way: JSON
- * (`application/json`, `*+json`) and forms (`application/x-www-form-urlencoded`);
- * other types count as no body.
+ * Request bodies for every adapter, read with the same bound and parsed the
+ * same way: JSON (`application/json`, `*+json`) and forms
+ * (`application/x-www-form-urlencoded`); other types count as no body.
+ * Readers stop at the first byte past {@link BODY_LIMIT_BYTES}, whether or not
+ * the request declared a `Content-Length`, so a chunked body never costs more
+ * memory than the limit.
  * @module
  */
 import { MALFORMED_BODY } from './types.js';
 
 /** Largest body the adapters read, bytes (100 KiB, Express's default). */
 export const BODY_LIMIT_BYTES = 102_400;
+
+/**
+ * Outcome of reading a body with a bound: the text (UTF-8), or why there is
+ * none: `too_large` (more than the limit was declared or sent; reading
+ * stopped there) or `aborted` (the client went away or the stream failed).
+ */
+export type BodyRead =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly reason: 'too_large' | 'aborted' };
+
+/**
+ * Whether a declared `Content-Length` is over the limit (an absent or
+ * malformed value is not: the reader counts the bytes as they come).
+ *
+ * @param contentLength - the header value
+ * @param limitBytes - the bound, bytes (default {@link BODY_LIMIT_BYTES})
+ * @example `declaredTooLarge('200000') // true`
+ */
+export function declaredTooLarge(
+  contentLength: string | undefined,
+  limitBytes: number = BODY_LIMIT_BYTES,
+): boolean {
+  if (contentLength === undefined || !/^\d+$/.test(contentLength.trim())) return false;
+  return Number(contentLength.trim()) > limitBytes;
+}
+
+/**
+ * Collects decoded chunks up to a bound: `push` returns false (and keeps
+ * nothing more) once more than `limitBytes` came.
+ */
+export function createBoundedText(limitBytes: number = BODY_LIMIT_BYTES): {
+  push(chunk: Uint8Array): boolean;
+  end(): string;
+} {
+  const decoder = new TextDecoder('utf-8');
+  const parts: string[] = [];
+  let size = 0;
+  return {
+    push(chunk) {
+      size += chunk.byteLength;
+      if (size > limitBytes) return false;
+      parts.push(decoder.decode(chunk, { stream: true }));
+      return true;
+    },
+    end() {
+      parts.push(decoder.decode());
+      return parts.join('');
+    },
+  };
+}
+
+/**
+ * Read a WHATWG stream (a `Request` body) as UTF-8 text, at most `limitBytes`:
+ * chunk by chunk, cancelling the stream at the first chunk past the limit.
+ *
+ * @param stream - the body stream (`null`: an empty body)
+ * @param limitBytes - the bound, bytes (default {@link BODY_LIMIT_BYTES})
+ * @returns the text, or `too_large` / `aborted` (a stream error)
+ * @example
+ * ```ts
+ * const r = await readWebBody(request.body);
+ * if (!r.ok) return new Response(null, { status: r.reason === 'too_large' ? 413 : 400 });
+ * ```
+ */
+export async function readWebBody(
+  stream: ReadableStream<Uint8Array> | null,
+  limitBytes: number = BODY_LIMIT_BYTES,
+): Promise<BodyRead> {
+  if (stream === null) return { ok: true, text: '' };
+  const bounded = createBoundedText(limitBytes);
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { ok: true, text: bounded.end() };
+      if (!bounded.push(value)) {
+        reader.cancel().catch(() => {});
+        return { ok: false, reason: 'too_large' };
+      }
+    }
+  } catch {
+    return { ok: false, reason: 'aborted' };
+  } finally {
+    reader.releaseLock();
+  }
+}
 
 /** The media type of a `Content-Type` value, lower-case, without parameters. */
 export function mediaType(contentType: string | undefined): string {

@@ -7,21 +7,18 @@
  * error handling inside the routers, a JWKS route, RFC 8414 metadata, RFC
  * 7662 introspection, RFC 7009 revocation and brute-force throttling.
  *
- * Each route parses its own JSON and form bodies (100 KiB limit), so the
- * routers work with or without `express.json()` in the app.
+ * Each route reads its own JSON and form bodies, so the routers work with or
+ * without `express.json()` in the app. Reading stops at 100 KiB, declared or
+ * not: a longer (or endless chunked) body is answered 413 with
+ * `Connection: close` while the client is still sending.
  * @module
  */
-import express, {
-  type ErrorRequestHandler,
-  type Request,
-  type RequestHandler,
-  type Response,
-  type Router,
-} from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { type AdminHandlers, createAdminHandlers } from './admin-handlers.js';
 import { type AuthHandlers, createAuthHandlers, type Handler } from './auth-handlers.js';
-import { BODY_LIMIT_BYTES, isParsedType, parseBody } from './body.js';
+import { isParsedType, parseBody, parseForm } from './body.js';
 import { adminAnswer, createJwtGuard, roleAnswer } from './guard.js';
+import { readNodeBody } from './node-body.js';
 import { internalError, seedError } from './responses.js';
 import { ADMIN_ROUTES, AUTH_ROUTES, type RouteSpec } from './routes.js';
 import type {
@@ -66,18 +63,39 @@ function headersOf(req: Request): Record<string, string | undefined> {
 }
 
 /**
- * The neutral request of an Express request (a string body from the route's
- * parser is parsed here; a body the app already parsed is used as is).
- * @example `const answer = await handlers.token(toHttpRequest(req));`
+ * Query parameters from the raw URL, whatever the app's `query parser`
+ * setting (Express 4 defaults to `qs`, whose nested objects the handlers do
+ * not expect): each parameter once as a string, repeated ones as arrays.
  */
-export function toHttpRequest(req: Request): HttpRequest {
+function queryOf(req: Request): Record<string, string | string[]> {
+  const url = req.originalUrl ?? req.url ?? '';
+  const at = url.indexOf('?');
+  return at < 0 ? {} : parseForm(url.slice(at + 1));
+}
+
+/** The body an app-level parser left on `req.body`, parsed if it is still raw. */
+function parsedByApp(req: Request): unknown {
   const raw: unknown = req.body;
-  const body = typeof raw === 'string' ? parseBody(req.headers['content-type'], raw) : raw;
+  const type = req.headers['content-type'];
+  if (typeof raw === 'string') return parseBody(type, raw);
+  if (Buffer.isBuffer(raw)) return parseBody(type, raw.toString('utf8'));
+  return raw;
+}
+
+/**
+ * The neutral request of an Express request.
+ *
+ * @param req - the Express request (Express 4.18+ or 5)
+ * @param body - the parsed body (default: what an app-level parser left on
+ *   `req.body`, parsed here if it is a string or a Buffer)
+ * @example `const answer = await handlers.token(toHttpRequest(req, body));`
+ */
+export function toHttpRequest(req: Request, body: unknown = parsedByApp(req)): HttpRequest {
   return {
     method: req.method,
     path: `${req.baseUrl}${req.path}`,
     headers: headersOf(req),
-    query: (req.query ?? {}) as HttpRequest['query'],
+    query: queryOf(req),
     params: (req.params ?? {}) as HttpRequest['params'],
     body,
     ip: req.ip ?? req.socket.remoteAddress ?? '',
@@ -96,30 +114,50 @@ export function sendHttpResponse(res: Response, answer: HttpResponse): void {
   else res.json(answer.body);
 }
 
-const readBody: RequestHandler = express.text({
-  type: (req) => isParsedType(req.headers['content-type']),
-  limit: BODY_LIMIT_BYTES,
-});
+const MALFORMED = { details: 'Malformed request body' };
 
-function bodyErrors(logger: HttpLogger | undefined): ErrorRequestHandler {
-  return (err, _req, res, next) => {
-    if (res.headersSent) {
-      next(err);
-      return;
+/**
+ * The body of a route's request: what an app-level parser already read
+ * (`express.json()` and friends), or the stream read here with the bound.
+ */
+async function bodyOf(
+  req: Request,
+): Promise<{ ok: true; body: unknown } | { ok: false; answer: HttpResponse }> {
+  const parsed = (req as { _body?: unknown })._body === true;
+  if (parsed || (req.readableEnded && req.body !== undefined)) {
+    return { ok: true, body: parsedByApp(req) };
+  }
+  const type = req.headers['content-type'];
+  if (!isParsedType(type)) return { ok: true, body: undefined };
+  const r = await readNodeBody(req);
+  if (r.ok) return { ok: true, body: parseBody(type, r.text) };
+  const answer =
+    r.reason === 'too_large'
+      ? seedError(413, 'Request body too large', {}, { connection: 'close' })
+      : seedError(
+          r.reason === 'unsupported_encoding' ? 415 : 400,
+          'Invalid request body',
+          MALFORMED,
+        );
+  return { ok: false, answer };
+}
+
+/**
+ * A route handler that never rejects: Express 4 does not pass rejected
+ * promises to error handlers, so every failure is answered here.
+ */
+function routeHandler(handler: Handler, logger: HttpLogger | undefined): RequestHandler {
+  const answer = async (req: Request, res: Response): Promise<void> => {
+    try {
+      const b = await bodyOf(req);
+      const out = b.ok ? await handler(toHttpRequest(req, b.body)) : b.answer;
+      if (!res.headersSent) sendHttpResponse(res, out);
+    } catch (err) {
+      if (!res.headersSent) sendHttpResponse(res, internalError(err, logger));
     }
-    const status = (err as { status?: unknown })?.status;
-    if (status === 413) {
-      sendHttpResponse(res, seedError(413, 'Request body too large'));
-    } else if (typeof status === 'number' && status >= 400 && status < 500) {
-      sendHttpResponse(
-        res,
-        seedError(status === 415 ? 415 : 400, 'Invalid request body', {
-          details: 'Malformed request body',
-        }),
-      );
-    } else {
-      sendHttpResponse(res, internalError(err, logger));
-    }
+  };
+  return (req, res) => {
+    void answer(req, res);
   };
 }
 
@@ -129,14 +167,9 @@ function mount<N extends string>(
   handlers: Readonly<Record<N, Handler>>,
   logger: HttpLogger | undefined,
 ): Router {
-  const onError = bodyErrors(logger);
   for (const route of routes) {
-    const handler = handlers[route.handler];
-    const run: RequestHandler = async (req, res) => {
-      sendHttpResponse(res, await handler(toHttpRequest(req)));
-    };
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch';
-    router[method](route.path, readBody, run, onError);
+    router[method](route.path, routeHandler(handlers[route.handler], logger));
   }
   return router;
 }

@@ -12,7 +12,7 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { createAdminHandlers } from './admin-handlers.js';
 import { createAuthHandlers, type Handler } from './auth-handlers.js';
-import { BODY_LIMIT_BYTES, isParsedType, parseBody } from './body.js';
+import { declaredTooLarge, isParsedType, parseBody, readWebBody } from './body.js';
 import { adminAnswer, createJwtGuard, roleAnswer } from './guard.js';
 import { internalError, seedError } from './responses.js';
 import { ADMIN_ROUTES, AUTH_ROUTES, type RouteSpec } from './routes.js';
@@ -49,6 +49,7 @@ export interface HonoIpOption {
 }
 
 class BodyTooLarge extends Error {}
+class BodyAborted extends Error {}
 
 function defaultIp(c: Context): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
@@ -58,11 +59,15 @@ function defaultIp(c: Context): string {
 async function readBody(c: Context): Promise<unknown> {
   const type = c.req.header('content-type');
   if (!isParsedType(type)) return undefined;
-  const declared = Number(c.req.header('content-length') ?? 0);
-  if (declared > BODY_LIMIT_BYTES) throw new BodyTooLarge();
-  const text = await c.req.text();
-  if (Buffer.byteLength(text, 'utf8') > BODY_LIMIT_BYTES) throw new BodyTooLarge();
-  return parseBody(type, text);
+  if (declaredTooLarge(c.req.header('content-length'))) throw new BodyTooLarge();
+  // A body another middleware already read is cached by Hono (and in memory already).
+  const raw = c.req.raw;
+  const r =
+    raw.bodyUsed || Object.keys(c.req.bodyCache).length > 0
+      ? await readWebBody(new Response(await c.req.text()).body)
+      : await readWebBody(raw.body);
+  if (r.ok) return parseBody(type, r.text);
+  throw r.reason === 'too_large' ? new BodyTooLarge() : new BodyAborted();
 }
 
 function queryOf(c: Context): Record<string, string | string[]> {
@@ -124,6 +129,12 @@ function mount<N extends string>(
   }
   app.onError((err, c) => {
     if (err instanceof BodyTooLarge) return toResponse(c, seedError(413, 'Request body too large'));
+    if (err instanceof BodyAborted) {
+      return toResponse(
+        c,
+        seedError(400, 'Invalid request body', { details: 'Malformed request body' }),
+      );
+    }
     return toResponse(c, internalError(err, logger));
   });
   return app;

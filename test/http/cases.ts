@@ -6,6 +6,8 @@
  * surface (RFC 6749, 6750, 7009, 7517, 7662, 8414, 9068) and throttling.
  */
 import { describe, expect, it } from 'vitest';
+import { BODY_LIMIT_BYTES } from '../../src/http/body.js';
+import { type ChunkedBody, type ChunkedResult, sendChunked } from './chunked.js';
 import { AUDIENCE, createFixture, type Fixture, ISSUER, MOUNTS, type Running } from './fixture.js';
 
 /** A request of a step. */
@@ -19,6 +21,8 @@ export interface CaseRequest {
   readonly form?: Record<string, string> | string;
   /** Sent as is, with `contentType`. */
   readonly raw?: string;
+  /** Sent with `Transfer-Encoding: chunked` and no `Content-Length` (as `contentType`, default JSON). */
+  readonly chunked?: ChunkedBody;
   readonly contentType?: string;
 }
 
@@ -33,6 +37,10 @@ export interface CaseExpect {
   readonly match?: Record<string, unknown>;
   /** The body must be empty. */
   readonly empty?: true;
+  /** (chunked requests) The answer must come while the client is still sending. */
+  readonly answeredWhileSending?: true;
+  /** (chunked requests) Most growth of this process's heap and buffers during the request, bytes. */
+  readonly maxMemoryGrowthBytes?: number;
   // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are checked by the assertions
   readonly check?: (body: any, fx: Fixture) => void | Promise<void>;
 }
@@ -290,6 +298,29 @@ export const CASES: readonly HttpCase[] = [
       json: { client_secret: fx.userPat, state: 'x'.repeat(110_000) },
     }),
     { status: 413, body: { error: { message: 'Request body too large' } } },
+  ),
+
+  one(
+    'token: a chunked body (no Content-Length) within the limit is read',
+    (fx) => {
+      const body = JSON.stringify({ client_secret: fx.userPat, state: 's'.repeat(50_000) });
+      return {
+        method: 'POST',
+        path: `${T.auth}/token`,
+        chunked: { pieces: [body.slice(0, 7), body.slice(7, 30_000), body.slice(30_000)] },
+      };
+    },
+    { status: 200, check: tokenResponse('user', { state: 's'.repeat(50_000) }) },
+  ),
+  one(
+    'token: a chunked body that never ends → 413 as soon as it passes the limit, memory bounded',
+    () => ({ method: 'POST', path: `${T.auth}/token`, chunked: { floodBytes: 128 * 1024 * 1024 } }),
+    {
+      status: 413,
+      body: { error: { message: 'Request body too large' } },
+      answeredWhileSending: true,
+      maxMemoryGrowthBytes: 64 * BODY_LIMIT_BYTES,
+    },
   ),
 
   // --- POST /token, RFC 6749 style ------------------------------------------
@@ -1254,8 +1285,21 @@ async function resolvePlaceholders(fx: Fixture, req: CaseRequest): Promise<CaseR
   return req;
 }
 
-async function send(base: string, req: CaseRequest): Promise<Response> {
+async function send(
+  base: string,
+  req: CaseRequest,
+): Promise<{ response: Response; chunked?: ChunkedResult }> {
   const headers: Record<string, string> = { ...(req.headers ?? {}) };
+  if (req.chunked !== undefined) {
+    headers['content-type'] = req.contentType ?? 'application/json';
+    const chunked = await sendChunked(
+      `${base}${req.path}`,
+      req.method ?? 'POST',
+      headers,
+      req.chunked,
+    );
+    return { response: chunked.response, chunked };
+  }
   let body: string | undefined;
   if (req.json !== undefined) {
     headers['content-type'] = 'application/json';
@@ -1267,10 +1311,17 @@ async function send(base: string, req: CaseRequest): Promise<Response> {
     if (req.contentType) headers['content-type'] = req.contentType;
     body = req.raw;
   }
-  return fetch(`${base}${req.path}`, { method: req.method ?? 'GET', headers, body });
+  return {
+    response: await fetch(`${base}${req.path}`, { method: req.method ?? 'GET', headers, body }),
+  };
 }
 
-async function check(res: Response, want: CaseExpect, fx: Fixture): Promise<void> {
+async function check(
+  sent: { response: Response; chunked?: ChunkedResult },
+  want: CaseExpect,
+  fx: Fixture,
+): Promise<void> {
+  const res = sent.response;
   const text = await res.text();
   expect(res.status, text.slice(0, 500)).toBe(want.status);
   for (const [name, value] of Object.entries(want.headers ?? {})) {
@@ -1283,6 +1334,16 @@ async function check(res: Response, want: CaseExpect, fx: Fixture): Promise<void
   const parsed = text === '' ? undefined : JSON.parse(text);
   if (want.body !== undefined) expect(parsed).toEqual(want.body);
   if (want.match !== undefined) expect(parsed).toMatchObject(want.match);
+  if (want.answeredWhileSending) {
+    expect(sent.chunked, 'a chunked request').toBeDefined();
+    expect(
+      sent.chunked?.answeredWhileSending,
+      `answered after ${sent.chunked?.sentBytes} bytes`,
+    ).toBe(true);
+  }
+  if (want.maxMemoryGrowthBytes !== undefined) {
+    expect(sent.chunked?.memoryGrowthBytes).toBeLessThan(want.maxMemoryGrowthBytes);
+  }
   if (want.check) await want.check(parsed, fx);
 }
 

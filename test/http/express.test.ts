@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import {
@@ -97,6 +98,33 @@ describe('express specifics', () => {
       expect(await res.json()).toEqual({ got: { a: 1 } });
       const jwks = await fetch(`${server.url}/.well-known/jwks.json`);
       expect(jwks.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('inflates gzip bodies as Express body parsers do, bounding the inflated size', async () => {
+    const fx = await createFixture();
+    const app = express();
+    app.use('/auth', createAuthRouter(mountOptions(fx).auth));
+    const server = await listen(app);
+    const post = (body: Buffer, encoding: string) =>
+      fetch(`${server.url}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        body,
+      });
+    try {
+      const ok = await post(gzipSync(JSON.stringify({ client_secret: fx.userPat })), 'gzip');
+      expect(ok.status).toBe(200);
+      // 10 MB of zeros compress to about 10 KB: refused once 100 KiB are inflated.
+      const bomb = gzipSync(Buffer.from(`{"state":"${'0'.repeat(10_000_000)}"}`));
+      expect(bomb.length).toBeLessThan(102_400);
+      const big = await post(bomb, 'gzip');
+      expect(big.status).toBe(413);
+      expect(await big.json()).toEqual({ error: { message: 'Request body too large' } });
+      const odd = await post(Buffer.from('{}'), 'compress');
+      expect(odd.status).toBe(415);
     } finally {
       await server.close();
     }

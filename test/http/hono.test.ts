@@ -77,4 +77,28 @@ describe('hono specifics', () => {
       await server.close();
     }
   });
+
+  it("reads a body that an earlier middleware already read (from Hono's body cache)", async () => {
+    const fx = await createFixture();
+    const app = new Hono<TesseraEnv>();
+    let seen: unknown;
+    app.use('*', async (c, next) => {
+      seen = await c.req.json();
+      await next();
+    });
+    app.route('/auth', createAuthApp(mountOptions(fx).auth));
+    const server = await listen(app);
+    try {
+      const res = await fetch(`${server.url}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_secret: fx.userPat, state: 'cached' }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ token_type: 'Bearer', state: 'cached' });
+      expect(seen).toMatchObject({ state: 'cached' });
+    } finally {
+      await server.close();
+    }
+  });
 });
