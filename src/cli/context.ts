@@ -14,8 +14,12 @@ export interface CliIo {
   out(text: string): void;
   /** Write to standard error. */
   err(text: string): void;
-  /** Whether standard output is a terminal (progress bars, colours). */
-  readonly isTty: boolean;
+  /**
+   * Whether standard error is a terminal: progress bars are drawn there, and
+   * the admin credential is shown there at first start (never on standard
+   * output, which carries the service's logs).
+   */
+  readonly stderrIsTty: boolean;
 }
 
 /** The configured environment of a command (from flags, env and the config file). */

@@ -165,9 +165,24 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
+/** The two output streams a {@link CliIo} writes to. */
+export interface OutputStreams {
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+}
+
+/**
+ * A `CliIo` over two streams; what is drawn on standard error is chosen by
+ * whether standard error (not standard output) is a terminal.
+ * @example `const io = createStreamIo(process);`
+ */
+export function createStreamIo(streams: OutputStreams): CliIo {
+  return {
+    out: (t) => streams.stdout.write(t),
+    err: (t) => streams.stderr.write(t),
+    stderrIsTty: streams.stderr.isTTY === true,
+  };
+}
+
 /** The process's standard streams as a `CliIo`. */
-export const processIo: CliIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  isTty: Boolean(process.stdout.isTTY),
-};
+export const processIo: CliIo = createStreamIo(process);

@@ -18,14 +18,14 @@ export interface Progress {
  * Create a progress reporter.
  * @param io - where to write (standard error)
  * @param label - what is counted (`export`, `import`)
- * @param options - `tty`: draw a bar (default `io.isTty`); `now`: clock (tests)
+ * @param options - `tty`: draw a bar (default `io.stderrIsTty`); `now`: clock (tests)
  */
 export function createProgress(
   io: CliIo,
   label: string,
   options: { tty?: boolean; now?: () => number; intervalMs?: number } = {},
 ): Progress {
-  const tty = options.tty ?? io.isTty;
+  const tty = options.tty ?? io.stderrIsTty;
   const now = options.now ?? Date.now;
   const interval = options.intervalMs ?? (tty ? 100 : 2000);
   const started = now();

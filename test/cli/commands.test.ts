@@ -6,7 +6,7 @@ import { createAccessTokens } from '../../src/access-tokens/index.js';
 import { exportCommand } from '../../src/cli/commands/export.js';
 import { importCommand } from '../../src/cli/commands/import.js';
 import type { CliContext, CliIo } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
+import { createStreamIo, main } from '../../src/cli/main.js';
 import { createProgress } from '../../src/cli/progress.js';
 import { createFakeClock } from '../../src/core/clock.js';
 import { openStore } from '../../src/server/open-store.js';
@@ -24,11 +24,11 @@ function tmp(): string {
   return d;
 }
 
-function io(isTty = false): CliIo & { stdout: string; stderr: string } {
+function io(stderrIsTty = false): CliIo & { stdout: string; stderr: string } {
   const o = {
     stdout: '',
     stderr: '',
-    isTty,
+    stderrIsTty,
     out(t: string) {
       o.stdout += t;
     },
@@ -310,6 +310,28 @@ describe('tessera export and import', () => {
     expect(foreign.code).toBe(2);
     expect(foreign.err).toMatch(/not a tessera export/);
   });
+
+  it('refuses a malformed header line or import state as a usage error, not an unexpected one', async () => {
+    const dir = tmp();
+    const file = join(dir, 'bad.ndjson');
+    for (const header of [
+      'not json',
+      'null',
+      '[1]',
+      '"tessera-export"',
+      '{"format":"tessera-export"}',
+    ]) {
+      writeFileSync(file, `${header}\n{"end":true,"records":0}\n`);
+      const r = await run(['import', '--in', file, '--data-dir', dir]);
+      expect(r.code, header).toBe(2);
+      expect(r.err, header).toMatch(/^tessera import: line 1: not a tessera export header/);
+      expect(r.err, header).not.toMatch(/unexpected error/);
+    }
+    writeFileSync(`${file}.import-state.json`, '{"offset":');
+    const resumed = await run(['import', '--in', file, '--resume', '--data-dir', dir]);
+    expect(resumed.code).toBe(2);
+    expect(resumed.err).toMatch(/is not an import state; delete it to start over/);
+  });
 });
 
 describe('progress', () => {
@@ -334,5 +356,30 @@ describe('progress', () => {
     lines.done('30 records');
     expect(plain.stderr).toBe('export: 10 records\nexport: 30 records\nexport: 30 records\n');
     expect(plain.stderr).not.toContain('\r');
+  });
+
+  it('draws the bar when standard error is a terminal, whatever standard output is', () => {
+    const drawn = (stdoutTty: boolean, stderrTty: boolean) => {
+      let err = '';
+      const streams = {
+        stdout: { isTTY: stdoutTty, write: () => true },
+        stderr: {
+          isTTY: stderrTty,
+          write: (t: string) => {
+            err += t;
+            return true;
+          },
+        },
+      };
+      let t = 0;
+      const bar = createProgress(createStreamIo(streams), 'export', { now: () => t });
+      t = 5000;
+      bar.update(10, 0.5);
+      return err.includes('\r');
+    };
+    // `tessera export > file` on a terminal: the bar goes to the terminal.
+    expect(drawn(false, true)).toBe(true);
+    // `tessera import 2> log` on a terminal: plain lines into the log.
+    expect(drawn(true, false)).toBe(false);
   });
 });

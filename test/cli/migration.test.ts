@@ -64,7 +64,7 @@ async function run(argv: string[]) {
     err: (t) => {
       err += t;
     },
-    isTty: false,
+    stderrIsTty: false,
   });
   return { code, out, err };
 }

@@ -22,7 +22,7 @@ function setup() {
       err: (t) => {
         err += t;
       },
-      isTty: false,
+      stderrIsTty: false,
     },
     clock,
     openStore: async () => {

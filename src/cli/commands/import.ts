@@ -55,6 +55,50 @@ async function putAll(
   return { imported, skipped };
 }
 
+/**
+ * Check the header line of an export.
+ * @throws CliUsageError for anything but a tessera export version 1 header
+ */
+function checkHeader(text: string, lineNo: number): void {
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch {
+    header = undefined;
+  }
+  const h = header as { format?: unknown; version?: unknown } | null | undefined;
+  if (typeof h !== 'object' || h === null || h.format !== EXPORT_FORMAT || h.version !== 1) {
+    throw new CliUsageError(
+      `line ${lineNo}: not a tessera export header (expected {"format":"${EXPORT_FORMAT}","version":1,…})`,
+    );
+  }
+}
+
+/**
+ * Read the state of an interrupted import.
+ * @throws CliUsageError when the file is not such a state
+ */
+function readState(file: string): ImportState {
+  let state: unknown;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    state = undefined;
+  }
+  const s = state as Partial<Record<keyof ImportState, unknown>> | null | undefined;
+  const counts = ['offset', 'line', 'imported', 'skipped'] as const;
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    counts.some(
+      (k) => typeof s[k] !== 'number' || !Number.isSafeInteger(s[k]) || (s[k] as number) < 0,
+    )
+  ) {
+    throw new CliUsageError(`${file} is not an import state; delete it to start over`);
+  }
+  return s as ImportState;
+}
+
 /** The `import` command; `stdin` is replaceable for tests. */
 export function createImportCommand(stdin: () => Readable = () => process.stdin): CliCommand {
   return {
@@ -88,7 +132,7 @@ export function createImportCommand(stdin: () => Readable = () => process.stdin)
         if (!existsSync(stateFile as string)) {
           throw new CliUsageError(`nothing to resume: ${stateFile} does not exist`);
         }
-        state = JSON.parse(readFileSync(stateFile as string, 'utf8')) as ImportState;
+        state = readState(stateFile as string);
       }
       const total = input ? statSync(input).size : undefined;
       const overwrite = values.overwrite === true;
@@ -124,10 +168,7 @@ export function createImportCommand(stdin: () => Readable = () => process.stdin)
           offset += Buffer.byteLength(text, 'utf8') + 1;
           if (text.trim() === '') continue;
           if (!headerSeen) {
-            const header = JSON.parse(text) as { format?: string; version?: number };
-            if (header.format !== EXPORT_FORMAT || header.version !== 1) {
-              throw new CliUsageError(`line ${lineNo}: not a tessera export (version 1) header`);
-            }
+            checkHeader(text, lineNo);
             headerSeen = true;
             continue;
           }
