@@ -27,6 +27,7 @@ import { httpRows } from './rows/http.js';
 import { jwtRows } from './rows/jwt.js';
 import { patVerifyRows } from './rows/pat-verify.js';
 import { redisRows } from './rows/redis.js';
+import { sessionRows } from './rows/sessions.js';
 import { dynamoRows, postgresRows } from './rows/sql-dynamo.js';
 
 const quick = process.argv.includes('--quick');
@@ -56,6 +57,7 @@ const entries: Entry[] = [
   ...(await patVerifyRows()),
   ...(await jwtRows()),
   ...(await redisRows()),
+  ...(await sessionRows()),
   ...(await actionTokenRows()),
   ...(await postgresRows()),
   ...(await dynamoRows()),
@@ -65,7 +67,7 @@ const entries: Entry[] = [
 function print(r: RowResult): void {
   const unit = r.unit ?? 'ops/s';
   const p99 = r.p99
-    ? `  p99 ${r.p99.subjectMs.toFixed(1)} vs ${r.p99.baselineMs.toFixed(1)} ms (${r.p99.ratio.toFixed(2)}x, max ${r.p99.maxRatio}x)`
+    ? `  p99 ${r.p99.subjectMs.toFixed(1)} vs ${r.p99.baselineMs.toFixed(1)} ms (${r.p99.ratio.toFixed(2)}x${r.p99.maxRatio === undefined ? '' : `, max ${r.p99.maxRatio}x`})`
     : '';
   console.log(
     `${r.id.padEnd(16)} ${formatOps(r.subject.median).padStart(7)} vs ${formatOps(r.baseline.median).padStart(7)} ${unit}  ratio ${formatRatio(r.ratio)}${r.target === undefined ? '' : ` (target >= ${r.target}x)`}${p99}`,

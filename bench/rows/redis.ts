@@ -3,16 +3,13 @@
  * - row 3: challenge create + verify, Tessera (Redis store) against ms-token
  *   5.0.1 (ioredis 4, from bench/peers), sequential and with 100 in flight;
  * - row 4 (Redis): action-token `use()` against a raw EVALSHA conditional
- *   decrement (HGET, compare, HINCRBY), 16 in flight, one token or key per worker;
- * - row 6: session validate against express-session's per-request work with
- *   connect-redis 9 (node-redis 5): cookie signature check, GET, and the
- *   EXPIRE of `touch`; 50 in flight (like 50 connections).
+ *   decrement (HGET, compare, HINCRBY), 16 in flight, one token or key per worker.
+ * Row 6 (sessions) is in sessions.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createActionTokens } from '../../src/action-tokens/index.js';
 import { createChallenges } from '../../src/challenges/index.js';
-import { createSessions } from '../../src/sessions/index.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
 import { testKeyring } from '../../src/testing/index.js';
 import { type Entry, type Row, unavailable } from '../harness.js';
@@ -23,7 +20,6 @@ const IDS = [
   { id: 'challenges-seq', title: 'Challenge create + verify, Redis, sequential' },
   { id: 'challenges-100', title: 'Challenge create + verify, Redis, 100 in flight' },
   { id: 'use-redis', title: 'Action token use(), Redis store' },
-  { id: 'sessions-redis', title: 'Session validate, Redis' },
   { id: 'pat-verify-redis', title: 'PAT verify, Redis store' },
 ];
 
@@ -58,7 +54,6 @@ export async function redisRows(): Promise<Entry[]> {
   const prefix = `tessera-bench-${run}`;
   let client: Redis | undefined;
   let peerIo: { quit(): Promise<unknown> } | undefined;
-  let nodeRedis: { quit(): Promise<unknown>; connect(): Promise<unknown> } | undefined;
   // Each row opens its own connection in setup and removes its keys in teardown.
   const open = async () => {
     client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -181,7 +176,7 @@ export async function redisRows(): Promise<Entry[]> {
   let patRawOp: () => Promise<unknown> = async () => undefined;
   const patRow: Row = {
     id: 'pat-verify-redis',
-    title: IDS[4]!.title,
+    title: IDS[3]!.title,
     subject: { name: 'Tessera PAT verify() (no cache)', op: () => patOp() },
     baseline: { name: 'raw EVALSHA decrement', op: () => patRawOp() },
     concurrency: WORKERS,
@@ -200,84 +195,5 @@ export async function redisRows(): Promise<Entry[]> {
     teardown: close,
   };
 
-  // Row 6: sessions against express-session + connect-redis.
-  let validate: () => Promise<unknown> = async () => undefined;
-  let expressSession: () => Promise<unknown> = async () => undefined;
-  const sessionsRow: Row = {
-    id: 'sessions-redis',
-    title: IDS[3]!.title,
-    subject: { name: 'Tessera sessions.validate()', op: () => validate() },
-    baseline: {
-      name: 'express-session + connect-redis (unsign, get, touch)',
-      op: () => expressSession(),
-    },
-    concurrency: 50,
-    target: 3,
-    setup: async () => {
-      const c = await open();
-      const sessions = createSessions({ store: createRedisStore({ client: c, prefix }) });
-      const tokens: string[] = [];
-      for (let s = 0; s < 100; s++) tokens.push((await sessions.create({ owner: `u${s}` })).token);
-      let i = 0;
-      validate = async () => {
-        const r = await sessions.validate(tokens[i++ % 100]!);
-        if (!r.valid) throw new Error('session invalid');
-      };
-      const { createClient } = requirePeer('redis') as unknown as {
-        createClient(o: { url: string }): typeof nodeRedis;
-      };
-      const { RedisStore } = requirePeer('connect-redis') as unknown as {
-        RedisStore: new (
-          o: unknown,
-        ) => {
-          set(sid: string, sess: unknown): Promise<unknown>;
-          get(sid: string): Promise<unknown>;
-          touch(sid: string, sess: unknown): Promise<unknown>;
-        };
-      };
-      const signature = requirePeer('cookie-signature') as unknown as {
-        sign(v: string, secret: string): string;
-        unsign(v: string, secret: string): string | false;
-      };
-      nodeRedis = createClient({ url: REDIS_URL });
-      await nodeRedis!.connect();
-      const store = new RedisStore({ client: nodeRedis, prefix: `${prefix}-sess:` });
-      const secret = 'keyboard cat';
-      const cookies: string[] = [];
-      for (let s = 0; s < 100; s++) {
-        const sid = randomBytes(24).toString('base64url');
-        await store.set(sid, {
-          cookie: {
-            originalMaxAge: 604_800_000,
-            expires: new Date(Date.now() + 604_800_000),
-            httpOnly: true,
-            path: '/',
-          },
-          user: `u${s}`,
-        });
-        cookies.push(`s:${signature.sign(sid, secret)}`);
-      }
-      let j = 0;
-      expressSession = async () => {
-        const sid = signature.unsign(cookies[j++ % 100]!.slice(2), secret);
-        if (sid === false) throw new Error('bad cookie');
-        const sess = await store.get(sid);
-        if (!sess) throw new Error('session missing');
-        await store.touch(sid, sess);
-      };
-    },
-    teardown: async () => {
-      await nodeRedis?.quit();
-      nodeRedis = undefined;
-      await close();
-    },
-  };
-
-  return [
-    challengeRow('challenges-seq', 1),
-    challengeRow('challenges-100', 100),
-    useRow,
-    patRow,
-    sessionsRow,
-  ];
+  return [challengeRow('challenges-seq', 1), challengeRow('challenges-100', 100), useRow, patRow];
 }
