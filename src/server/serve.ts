@@ -1,6 +1,6 @@
 /**
  * Start and stop the service: open the store, load the keys, create the admin
- * credential on first start (printed once), listen, sweep expired records in
+ * credential on first start (for the caller to hand over once), listen, sweep expired records in
  * the background, and shut down gracefully (readiness goes to 503, the server
  * stops accepting, in-flight requests finish within the grace period, then the
  * store closes and the logs are flushed).
@@ -28,7 +28,7 @@ export interface RunningService {
   readonly url: string;
   /** The store it serves from (instrumented). */
   readonly store: Store;
-  /** The admin credential when this start created it (print it once), else null. */
+  /** The admin credential when this start created it (hand it over once, never into the logs), else null. */
   readonly newAdminCredential: string | null;
   /** Its metrics. */
   readonly metrics: ServiceMetrics;

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,11 +52,17 @@ function run(
   });
 }
 
-/** Start `tessera serve` and resolve once it prints its URL. */
+/**
+ * Start `tessera serve` and resolve once it prints its URL. Its standard
+ * error is a pipe, so a new admin credential is in `<dataDir>/admin-credential`:
+ * read it and delete the file, as the message says.
+ */
 function serve(dataDir: string): Promise<{
   child: ChildProcess;
   url: string;
   credential: string | null;
+  out: () => string;
+  err: () => string;
   exited: Promise<number | null>;
 }> {
   return new Promise((resolvePromise, reject) => {
@@ -66,18 +72,24 @@ function serve(dataDir: string): Promise<{
     children.push(child);
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 20_000);
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}${err}`)), 20_000);
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.stdout.on('data', (d) => {
       out += d;
       const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
       if (url && out.endsWith('\n')) {
         clearTimeout(timer);
-        resolvePromise({
-          child,
-          url,
-          credential: /(tsa_[A-Za-z0-9_-]+)/.exec(out)?.[1] ?? null,
-          exited,
-        });
+        const file = join(dataDir, 'admin-credential');
+        let credential: string | null = null;
+        if (existsSync(file)) {
+          expect(statSync(file).mode & 0o777).toBe(0o600);
+          credential = readFileSync(file, 'utf8').trim();
+          rmSync(file);
+        }
+        resolvePromise({ child, url, credential, out: () => out, err: () => err, exited });
       }
     });
   });
@@ -146,10 +158,10 @@ describe('the tessera binary', () => {
     expect(down.err).not.toContain('hunter2');
   });
 
-  it('serves on the embedded default, prints the admin credential once, and stops on SIGTERM', async () => {
+  it('serves on the embedded default, hands the admin credential over once (never on stdout, the log stream), and stops on SIGTERM', async () => {
     const dataDir = tmp();
     const first = await serve(dataDir);
-    expect(first.credential).toMatch(/^tsa_/);
+    expect(first.credential).toMatch(/^tsa_[A-Za-z0-9_-]+$/);
     const health = await fetch(`${first.url}/healthz`);
     expect(await health.json()).toEqual({ status: 'ok' });
     const created = await fetch(`${first.url}/v1/action-tokens`, {
@@ -160,6 +172,12 @@ describe('the tessera binary', () => {
     expect(created.status).toBe(201);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
+    // Neither the log stream nor standard error (collected by supervisors) ever held it.
+    expect(first.err()).toContain(
+      `admin credential written to ${join(dataDir, 'admin-credential')}`,
+    );
+    expect(first.out()).not.toContain('tsa_');
+    expect(first.err()).not.toContain('tsa_');
 
     const second = await serve(dataDir);
     expect(second.credential).toBeNull();

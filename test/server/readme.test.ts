@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeAdminCredentialFile } from '../../src/cli/admin-credential.js';
 import { createHarness } from './helpers.js';
 
 const h = createHarness();
@@ -53,9 +54,14 @@ describe('README: run it as a service', () => {
     const { svc, admin } = await h.start();
     const host = svc.url.replace(/^http:\/\//, '');
     const script = readmeScript().replaceAll('localhost:8080', host);
+    // The script runs where `tessera serve` ran without a terminal: the credential is in the
+    // default data directory, written as the CLI writes it.
+    const cwd = h.dataDir();
+    writeAdminCredentialFile(join(cwd, '.tessera'), admin);
     // Asynchronously: the service answers from this very process.
     const { stdout: out } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
-      env: { ...process.env, PATH: path, ADMIN: admin, CURL_HOME: bin },
+      cwd,
+      env: { ...process.env, PATH: path, ADMIN: '', CURL_HOME: bin },
       encoding: 'utf8',
       timeout: 60_000,
     });

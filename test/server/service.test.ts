@@ -14,10 +14,11 @@ afterEach(() => h.stopAll());
 afterAll(() => h.cleanup());
 
 describe('tessera serve (embedded SQLite default)', () => {
-  it('creates its data directory, an owner-only secret and database, and an admin credential printed once', async () => {
+  it('creates its data directory, an owner-only secret and database, and an admin credential once, never logged', async () => {
     const dir = join(h.dataDir(), 'nested', 'data');
-    const { svc } = await h.start({ dir, env: { TESSERA_ADMIN_TOKEN: '' } });
+    const { svc, logs } = await h.start({ dir, env: { TESSERA_ADMIN_TOKEN: '' } });
     expect(svc.newAdminCredential).toMatch(/^tsa_[A-Za-z0-9_-]{43}$/);
+    expect(logs.text()).not.toContain(svc.newAdminCredential);
     expect(statSync(join(dir, 'server-secret')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'tessera.db')).mode & 0o077).toBe(0);
     expect(statSync(dir).mode & 0o077).toBe(0);

@@ -4,13 +4,16 @@
  */
 import { parseServeConfig, SERVE_OPTIONS } from '../../server/config.js';
 import { startService } from '../../server/serve.js';
+import { announceAdminCredential } from '../admin-credential.js';
 import type { CliCommand } from '../context.js';
 
 const help = [
   'Usage: tessera serve [options]',
   '',
   'Start the Tessera service. On first start it creates the data directory, a',
-  'server secret (mode 0600) and an admin credential, which it prints once.',
+  'server secret (mode 0600) and an admin credential, shown once on standard',
+  'error when that is a terminal, else written to <data-dir>/admin-credential',
+  '(mode 0600); it never goes to standard output, where the logs are.',
   'Several instances may share one networked store (PostgreSQL, Redis, DynamoDB):',
   'they keep no state of their own, rate limits included.',
   '',
@@ -53,13 +56,12 @@ export const serveCommand: CliCommand = {
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
-    // One write, so a reader sees the URL and the credential together.
+    // The credential first, so it is in place once a supervisor reads the URL.
+    if (svc.newAdminCredential) {
+      announceAdminCredential(ctx.io, config.dataDir, svc.newAdminCredential);
+    }
     ctx.io.out(
-      `tessera: listening on ${svc.url} (store ${svc.store.kind}, data ${config.dataDir})\n${
-        svc.newAdminCredential
-          ? `tessera: admin credential (printed once, store it now; rotate with \`tessera admin rotate\`):\n  ${svc.newAdminCredential}\n`
-          : ''
-      }`,
+      `tessera: listening on ${svc.url} (store ${svc.store.kind}, data ${config.dataDir})\n`,
     );
     await stopped;
     return 0;
