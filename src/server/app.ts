@@ -14,7 +14,7 @@ import type { Keyring } from '../core/keyring.js';
 import { randomUUID } from '../core/random.js';
 import { createAdminHandlers, createAuthHandlers, fromAccessTokens } from '../http/index.js';
 import type { JwtSignerVerifier } from '../jwt/index.js';
-import { createSessions } from '../sessions/index.js';
+import { createSessions, type Sessions } from '../sessions/index.js';
 import type { Store } from '../stores/contract.js';
 import type { AdminVerifier } from './admin.js';
 import { createAuthenticator } from './auth.js';
@@ -84,6 +84,8 @@ export interface ServiceApp {
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
   readonly accessTokens: AccessTokens;
+  /** The sessions API its routes serve (for background collection). */
+  readonly sessions: Sessions;
   /** Release what the app holds (caches, subscriptions); the store stays open. */
   close(): Promise<void>;
 }
@@ -231,7 +233,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const revoker = options.signer ? signerRevoker(options.signer) : null;
   mountAccessTokenRoutes(app, rt, accessTokens, revoker ? { revoker, clock } : undefined);
   mountChallengeRoutes(app, rt, createChallenges({ store, keyring, clock }));
-  mountSessionRoutes(app, rt, createSessions({ store, keyring, clock }));
+  const sessions = createSessions({ store, keyring, clock });
+  mountSessionRoutes(app, rt, sessions);
   if (options.signer) {
     const pat = fromAccessTokens(accessTokens);
     const httpLogger = {
@@ -260,6 +263,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     metrics,
     logger,
     accessTokens,
+    sessions,
     close: () => accessTokens.close(),
   };
 }

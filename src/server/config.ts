@@ -194,7 +194,8 @@ export const SERVE_OPTIONS: readonly OptionDoc[] = [
     env: 'TESSERA_SWEEP_INTERVAL',
     value: '<seconds>',
     defaultValue: '60',
-    description: 'background removal of expired records (0: off; use `tessera sweep`)',
+    description:
+      'background maintenance: release the tokens of timed-out sessions, remove expired records (0: off; use `tessera sweep`)',
   },
   {
     key: 'issuer',

@@ -1,7 +1,8 @@
 /**
  * Start and stop the service: open the store, load the keys, create the admin
- * credential on first start (for the caller to hand over once), listen, sweep expired records in
- * the background, and shut down gracefully (readiness goes to 503, the server
+ * credential on first start (for the caller to hand over once), listen, run
+ * maintenance in the background (release the tokens of timed-out sessions,
+ * sweep expired records), and shut down gracefully (readiness goes to 503, the server
  * stops accepting, in-flight requests finish within the grace period, then the
  * store closes and the logs are flushed).
  * @module
@@ -18,6 +19,7 @@ import type { ServiceConfig } from './config.js';
 import { instrumentStore } from './instrumented-store.js';
 import { loadServiceSigner } from './jwt-keys.js';
 import { createServiceLogger } from './logger.js';
+import { runMaintenance } from './maintenance.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { openStore } from './open-store.js';
 import { loadKeyring } from './secrets.js';
@@ -139,15 +141,22 @@ export async function startService(
     const url = `http://${host}:${address.port}`;
 
     let sweeping: Promise<unknown> = Promise.resolve();
+    let busy = false;
     const sweeper =
       config.sweepIntervalSeconds > 0
         ? setInterval(() => {
-            sweeping = store.sweep(clock.now(), { limit: 1000 }).then(
-              (n) => {
-                if (n > 0) logger.debug({ swept: n }, 'expired records removed');
-              },
-              (err) => logger.warn({ err }, 'background sweep failed'),
-            );
+            if (busy) return; // a slow pass is not stacked upon
+            busy = true;
+            sweeping = runMaintenance({ store, sessions: service.sessions, now: clock.now() })
+              .then(
+                (r) => {
+                  if (r.swept > 0 || r.tokens > 0) logger.debug(r, 'maintenance done');
+                },
+                (err) => logger.warn({ err }, 'background maintenance failed'),
+              )
+              .finally(() => {
+                busy = false;
+              });
           }, config.sweepIntervalSeconds * 1000)
         : undefined;
     sweeper?.unref();

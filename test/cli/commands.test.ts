@@ -108,9 +108,34 @@ describe('tessera migrate and sweep', () => {
     await store.close();
     const r = await run(['sweep', '--data-dir', dir]);
     expect(r.code).toBe(0);
-    expect(r.out).toBe('tessera sweep: removed 2 expired records\n');
+    expect(r.out).toBe(
+      'tessera sweep: released 0 tokens of 0 ended sessions; removed 2 expired records\n',
+    );
     expect((await run(['sweep', '--data-dir', dir])).out).toMatch(/removed 0 expired records/);
     expect((await run(['sweep', '--limit', 'x', '--data-dir', dir])).code).toBe(2);
+  });
+
+  it('releases the transferable tokens of timed-out sessions, so they are listed unassigned', async () => {
+    const dir = tmp();
+    const store = await openStore('sqlite:', dir);
+    // A session created ten minutes ago with a one-minute idle timeout: it has timed out.
+    const past = createSessions({ store, clock: createFakeClock(Date.now() - 600_000) });
+    const { token } = await past.create({ owner: 'alice', idleTimeoutMs: 60_000 });
+    const ticket = await past.tokens.add({
+      kind: 'transferable',
+      value: 'ticket-1',
+      session: { token },
+    });
+    const bound = await past.tokens.add({ kind: 'bound', value: 'b', session: { token } });
+    const sessions = createSessions({ store });
+    expect((await sessions.tokens.listUnassigned()).items).toHaveLength(0);
+    const r = await run(['sweep', '--data-dir', dir]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^tessera sweep: released 2 tokens of 1 ended session;/);
+    const unassigned = (await sessions.tokens.listUnassigned()).items;
+    expect(unassigned.map((t) => t.id)).toEqual([ticket.info.id]);
+    expect(await sessions.tokens.get({ id: bound.info.id })).toBeNull();
+    await store.close();
   });
 });
 

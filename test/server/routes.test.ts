@@ -273,4 +273,31 @@ describe('sessions over HTTP', () => {
     expect(sellable.body.token).toMatchObject({ sellable: true, price: 5 });
     expect((await c('GET', '/v1/session-tokens?sellable=true')).body.items).toHaveLength(1);
   });
+
+  it('lists the transferable tokens of timed-out sessions as unassigned once the background maintenance ran', async () => {
+    const { svc, admin, clock } = await h.start({ args: ['--sweep-interval', '1'] });
+    const c = (method: string, path: string, body?: unknown) =>
+      call(svc, method, path, { body, credential: admin });
+    const s = (await c('POST', '/v1/sessions', { owner: 'alice', idleTimeoutMs: 60_000 })).body;
+    const t = await c('POST', '/v1/session-tokens', {
+      kind: 'transferable',
+      value: 'ticket-1',
+      session: { token: s.token },
+    });
+    expect(t.status).toBe(201);
+    const unassigned = async () =>
+      ((await c('GET', '/v1/session-tokens?unassigned=true')).body.items as Json[]).map(
+        (i) => i.id,
+      );
+    expect(await unassigned()).toEqual([]);
+    clock.advance(120_000); // the session times out; nothing reads it afterwards
+    // The maintenance interval is one real second; wait for it, at most five.
+    const deadline = Date.now() + 5000;
+    let ids = await unassigned();
+    while (ids.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      ids = await unassigned();
+    }
+    expect(ids).toEqual([t.body.info.id]);
+  });
 });
