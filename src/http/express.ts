@@ -7,6 +7,10 @@
  * error handling inside the routers, a JWKS route, RFC 8414 metadata, RFC
  * 7662 introspection, RFC 7009 revocation and brute-force throttling.
  *
+ * Works on Express 4.18+ and 5 (the routers use the app's own `express`,
+ * never pass a rejected promise to Express, read their own bodies and query
+ * strings, and accept bodies an app-level parser already read).
+ *
  * Each route reads its own JSON and form bodies, so the routers work with or
  * without `express.json()` in the app. Reading stops at 100 KiB, declared or
  * not: a longer (or endless chunked) body is answered 413 with
