@@ -248,6 +248,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
         throttle: { store },
         clock,
         logger: httpLogger,
+        // Introspection tells any token's owner and roles: a service role, not an application one.
+        introspectRole: SERVICE_ROLES.introspect,
       }),
       admin: createAdminHandlers({
         pat,

@@ -23,6 +23,8 @@ export const SERVICE_ROLES = {
   sessions: 'tessera:sessions',
   /** Read `/metrics` when it is protected. */
   metrics: 'tessera:metrics',
+  /** Introspect any token (`POST /auth/introspect`, RFC 7662): its owner, roles and expiry. */
+  introspect: 'tessera:introspect',
 } as const;
 
 /** One of {@link SERVICE_ROLES}. */

@@ -133,6 +133,30 @@ describe('OAuth endpoints and the seed routes', () => {
     expect(await works(await mint(demoted.token))).toBe(403);
   });
 
+  it('answers introspection only to admins and the tessera:introspect role', async () => {
+    const { svc, admin } = await h.start();
+    const subject = await issue(svc, admin, { owner: 'alice', roles: ['reader'] });
+    const introspect = (credential: string) =>
+      call(svc, 'POST', '/auth/introspect', { body: { token: subject.token }, credential });
+    for (const roles of [[], ['introspect'], ['reader'], ['tessera:verify']]) {
+      const caller = await issue(svc, admin, { owner: 'app', roles });
+      const r = await introspect(caller.token);
+      expect(r.status, roles.join()).toBe(403);
+      expect(r.body).toMatchObject({ error: 'insufficient_scope' });
+      expect(r.text).not.toContain('alice');
+      expect(r.headers.get('www-authenticate')).toMatch(/scope="tessera:introspect"/);
+    }
+    const allowed = await issue(svc, admin, { owner: 'gateway', roles: ['tessera:introspect'] });
+    const ok = await introspect(allowed.token);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ active: true, owner: 'alice', roles: ['reader'] });
+    // Also through a JWT minted for that token, and for an admin token.
+    const jwt = (await call(svc, 'POST', '/auth/token', { credential: allowed.token })).body;
+    expect((await introspect(jwt.access_token)).body).toMatchObject({ active: true });
+    const root = await issue(svc, admin, { owner: 'root', isAdmin: true });
+    expect((await introspect(root.token)).body).toMatchObject({ active: true });
+  });
+
   it('refuses a wrong PAT with the seed error body', async () => {
     const { svc } = await h.start();
     const res = await call(svc, 'POST', '/auth/token', {
