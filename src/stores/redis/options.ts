@@ -37,6 +37,15 @@ export interface RedisStoreCommonOptions {
    */
   readonly singleNode?: boolean;
   /**
+   * Run each write as a Lua script compiled for its shape (the op types,
+   * field names and operators it uses; default `true`): Redis then runs
+   * straight-line code instead of interpreting the op list on every call.
+   * `false` always runs the interpreted script (same answers, more server
+   * CPU). Shapes are compiled once per process (at most 256; further shapes
+   * and writes of more than 8 ops are interpreted).
+   */
+  readonly compileScripts?: boolean;
+  /**
    * Receives failures of background bookkeeping that do not change an
    * operation's outcome (index and list entries after a committed write,
    * subscriber connection errors, listener errors). Default: ignored.
@@ -127,8 +136,10 @@ export function checkCommonOptions(options: RedisStoreCommonOptions): {
   if (typeof prefix !== 'string' || !PREFIX_RE.test(prefix)) {
     throw new TypeError('prefix must be 1..64 characters without spaces or control characters');
   }
-  if (options.singleNode !== undefined && typeof options.singleNode !== 'boolean') {
-    throw new TypeError('singleNode must be a boolean');
+  for (const name of ['singleNode', 'compileScripts'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new TypeError(`${name} must be a boolean`);
+    }
   }
   const gcGraceMs = options.gcGraceMs ?? 600_000;
   if (!Number.isSafeInteger(gcGraceMs) || gcGraceMs < 0) {

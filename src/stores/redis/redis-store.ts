@@ -36,7 +36,7 @@ import {
   planTransact,
   planUpdateOp,
 } from './plan.js';
-import { runScript, SCRIPTS } from './scripts.js';
+import { runWrite } from './scripts.js';
 import { lostEntries, singleCall } from './single.js';
 import { startSweeperLoop } from './sweeper.js';
 
@@ -89,6 +89,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   }
   const { client, owned, readyTimeoutMs } = openClient(options);
   let singleNode = options.singleNode ?? !client.isCluster;
+  const compile = options.compileScripts ?? true;
   const keys = keyLayout(prefix);
   const events = createRedisEvents(client, keys.channel, { readyTimeoutMs, onError });
   const registered = new Set<string>();
@@ -215,7 +216,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     const call = singleCall(keys, planned, now, gcGraceMs);
     let reply: ReturnType<typeof parseWriteReply>;
     try {
-      reply = parseWriteReply(await runScript(client, SCRIPTS.writeSingle, call.keys, call.args));
+      reply = parseWriteReply(await runWrite(client, call.keys, call.args, true, compile));
     } catch (err) {
       if (isCrossSlot(err)) return null;
       throw toStoreError(err, operation);
@@ -265,7 +266,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     }
     let reply: ReturnType<typeof parseWriteReply>;
     try {
-      reply = parseWriteReply(await runScript(client, SCRIPTS.write, recordKeys, args));
+      reply = parseWriteReply(await runWrite(client, recordKeys, args, false, compile));
     } catch (err) {
       if (!isOutcomeUnknown(err) && !pre.batch.empty) {
         await background(async () => planAbort(keys, pre).run(client));

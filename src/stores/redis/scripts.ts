@@ -6,7 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { isReplyError } from './errors.js';
+import { compileShape } from './lua/compile.js';
 import { ENTRIES_LUA, PAGE_LUA } from './lua/entries.js';
+import { type Shaped, shapeOf } from './lua/shape.js';
 import { WRITE_LUA, WRITE_SINGLE_LUA } from './lua/write.js';
 import type { RedisClient } from './options.js';
 
@@ -45,4 +47,48 @@ export async function runScript(
     if (!isReplyError(err) || !String((err as Error).message).startsWith('NOSCRIPT')) throw err;
     return await client.eval(s.lua, keys.length, ...keys, ...args);
   }
+}
+
+/** Most ops a compiled script holds (each op keeps a few Lua locals; Lua allows 200). */
+const MAX_COMPILED_OPS = 8;
+/** Most shapes compiled per process; further shapes run the interpreted script. */
+const MAX_COMPILED_SHAPES = 256;
+const compiled = new Map<string, LuaScript>();
+
+/** The compiled script of a shape, compiling it on first use (null: use the interpreted one). */
+function compiledFor(shaped: Shaped): LuaScript | null {
+  if (shaped.ops.length > MAX_COMPILED_OPS) return null;
+  let s = compiled.get(shaped.key);
+  if (s === undefined) {
+    if (compiled.size >= MAX_COMPILED_SHAPES) return null;
+    s = script(`write-compiled-${compiled.size}`, compileShape(shaped));
+    compiled.set(shaped.key, s);
+  }
+  return s;
+}
+
+/**
+ * Run a write: the compiled script of its shape (see `lua/shape.ts`), or the
+ * interpreted write script (`single`: the single-server one) when the shape
+ * is too large or `compile` is false. Both answer alike (`parseWriteReply`).
+ * @throws whatever ioredis throws (map it with `toStoreError`)
+ */
+export async function runWrite(
+  client: RedisClient,
+  keys: readonly string[],
+  args: readonly string[],
+  single: boolean,
+  compile: boolean,
+): Promise<unknown> {
+  if (compile) {
+    let shaped: Shaped | null = null;
+    try {
+      shaped = shapeOf(args, single);
+    } catch {
+      // Malformed ops: the interpreted script refuses them with a precise error.
+    }
+    const s = shaped === null ? null : compiledFor(shaped);
+    if (s !== null && shaped !== null) return runScript(client, s, keys, shaped.argv);
+  }
+  return runScript(client, single ? SCRIPTS.writeSingle : SCRIPTS.write, keys, args);
 }
