@@ -5,7 +5,7 @@
  * the log, never to the client).
  * @module
  */
-import { isTesseraError } from '../core/errors.js';
+import { ForbiddenError, isTesseraError } from '../core/errors.js';
 
 /** Codes only the HTTP layer uses (beside the `TesseraErrorCode`s of the core). */
 export type HttpOnlyErrorCode =
@@ -63,6 +63,33 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * A credential that authenticated but holds none of the roles a route needs
+ * (`ERR_TESSERA_FORBIDDEN`); its answer names them in the RFC 6750 challenge.
+ */
+export class InsufficientScopeError extends ForbiddenError {
+  /** The roles the route accepts (any one of them, or `tessera:admin`). */
+  readonly scope: readonly string[];
+  constructor(
+    scope: readonly string[],
+    message = 'The credential lacks the role this route needs.',
+  ) {
+    super(message);
+    this.scope = scope;
+  }
+}
+
+const REALM = 'realm="tessera"';
+
+/** The RFC 6750 §3 challenge of a 403: `error="insufficient_scope"`, and the scope when known. */
+function insufficientScope(err: unknown): string {
+  const scope =
+    err instanceof InsufficientScopeError && err.scope.length > 0
+      ? `, scope="${err.scope.join(' ')}"`
+      : '';
+  return `Bearer ${REALM}, error="insufficient_scope", error_description="The credential lacks the role this route needs"${scope}`;
+}
+
 /** An HTTP answer for an error. */
 export interface ErrorAnswer {
   readonly status: number;
@@ -89,8 +116,8 @@ export function errorAnswer(err: unknown): ErrorAnswer {
     const headers: Record<string, string> = {};
     const retry = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
     if (typeof retry === 'number') headers['retry-after'] = String(retry);
-    if (err.code === 'ERR_TESSERA_UNAUTHORIZED')
-      headers['www-authenticate'] = 'Bearer realm="tessera"';
+    if (err.code === 'ERR_TESSERA_UNAUTHORIZED') headers['www-authenticate'] = `Bearer ${REALM}`;
+    if (err.code === 'ERR_TESSERA_FORBIDDEN') headers['www-authenticate'] = insufficientScope(err);
     if (err.code === 'ERR_TESSERA_STORE_UNAVAILABLE' || err.code === 'ERR_TESSERA_STORE') {
       // Store failures fail closed; the driver's message stays in the log.
       return {

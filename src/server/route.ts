@@ -16,15 +16,10 @@ import type { IncomingMessage } from 'node:http';
 import { type OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
-import {
-  ForbiddenError,
-  InvalidInputError,
-  ThrottledError,
-  UnauthorizedError,
-} from '../core/errors.js';
+import { InvalidInputError, ThrottledError, UnauthorizedError } from '../core/errors.js';
 import type { Authenticator } from './auth.js';
 import { clientIp } from './client-ip.js';
-import { HttpError } from './http-errors.js';
+import { HttpError, InsufficientScopeError } from './http-errors.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { RateLimiter, RateLimitHit } from './rate-limit.js';
 import { hasAnyRole, type Principal } from './roles.js';
@@ -112,7 +107,7 @@ export interface RouteInput<B, Q, P> {
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (`ERR_TESSERA_INVALID_INPUT`, with `field`).',
   401: 'Missing or invalid credential (`ERR_TESSERA_UNAUTHORIZED`); `WWW-Authenticate: Bearer`.',
-  403: 'The credential lacks the role (`ERR_TESSERA_FORBIDDEN`).',
+  403: 'The credential lacks the role (`ERR_TESSERA_FORBIDDEN`); `WWW-Authenticate: Bearer error="insufficient_scope", scope="<roles>"`.',
   404: 'Not found (`ERR_TESSERA_NOT_FOUND`).',
   409: 'Conflict (`ERR_TESSERA_ALREADY_EXISTS`, `ERR_TESSERA_CONFLICT`, `ERR_TESSERA_REVOKED`).',
   413: 'Body too large (`ERR_TESSERA_BODY_TOO_LARGE`).',
@@ -308,7 +303,7 @@ function applyHeaders(c: Context, headers: Record<string, string> | undefined): 
 
 /**
  * Authenticate and authorise a request for `roles`, with the rate limits.
- * @throws UnauthorizedError, ForbiddenError, ThrottledError
+ * @throws UnauthorizedError, InsufficientScopeError (403, a ForbiddenError), ThrottledError
  */
 export async function authorize(
   c: Context<ServiceEnv>,
@@ -337,7 +332,7 @@ export async function authorize(
   const principal = outcome.principal;
   c.set('principal', principal);
   if (!hasAnyRole(principal, roles)) {
-    throw new ForbiddenError('The credential lacks the role this route needs.');
+    throw new InsufficientScopeError(roles);
   }
   const hit = await rt.rateLimiter.hitIdentity(principal.id);
   if (hit) {

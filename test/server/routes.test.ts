@@ -110,6 +110,10 @@ describe('access tokens over HTTP', () => {
     const forbidden = await issueWith(verifier.token);
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.error.code).toBe('ERR_TESSERA_FORBIDDEN');
+    // RFC 6750 §3.1: the challenge says why, and which scope (roles) the route takes.
+    expect(forbidden.headers.get('www-authenticate')).toBe(
+      'Bearer realm="tessera", error="insufficient_scope", error_description="The credential lacks the role this route needs", scope="tessera:access-tokens"',
+    );
     expect((await issueWith(reader.token)).status).toBe(403);
     expect((await issueWith(manager.token)).status).toBe(201);
     expect((await issueWith(root.token)).status).toBe(201);
@@ -118,6 +122,9 @@ describe('access tokens over HTTP', () => {
       credential: manager.token,
     });
     expect(actionTokens.status).toBe(403);
+    expect(actionTokens.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="tessera", error="insufficient_scope",.* scope="tessera:action-tokens"$/,
+    );
     const rootAction = await call(svc, 'POST', '/v1/action-tokens', {
       body: { owner: 'u', action: 'a' },
       credential: root.token,
