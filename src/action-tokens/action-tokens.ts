@@ -14,25 +14,20 @@ import {
   ConflictError,
   ExpiredError,
   InvalidInputError,
-  InvalidValueError,
-  LockedError,
-  MalformedRecordError,
   NotFoundError,
   ThrottledError,
   UsedUpError,
 } from '../core/errors.js';
-import { createHmacHasher } from '../core/hashing.js';
 import { randomNumericCode, randomSecret } from '../core/random.js';
 import { checkThrottleRule, retryAfterSeconds, throttleHitOp } from '../core/throttle.js';
 import type {
   JsonObject,
   Mutation,
   RecordInput,
-  RecordRef,
   StoredRecord,
   TransactOp,
-  Where,
 } from '../stores/contract.js';
+import { createTokenAddresses, toToken } from './records.js';
 import type {
   ActionToken,
   ActionTokensOptions,
@@ -42,6 +37,7 @@ import type {
   UseResult,
 } from './types.js';
 import { MIN_LOOKUP_VALUE_LENGTH } from './types.js';
+import { createUse } from './use.js';
 import {
   checkInt,
   checkName,
@@ -50,6 +46,7 @@ import {
   checkPayload,
   checkValue,
 } from './validate.js';
+import { createValueHasher } from './value-hash.js';
 
 /** The default failure budget: 10 wrong values per (owner, action), then 15 minutes locked. */
 export const DEFAULT_FAILURE_BUDGET: FailureBudget = Object.freeze({
@@ -58,7 +55,6 @@ export const DEFAULT_FAILURE_BUDGET: FailureBudget = Object.freeze({
 });
 
 const MAX_TTL_SECONDS = 31_536_000;
-const MAX_ATTEMPT_LOOPS = 8;
 
 /** The action-tokens API (see {@link createActionTokens}). */
 export interface ActionTokens {
@@ -84,23 +80,6 @@ export interface ActionTokens {
   peek(input: { owner: string; action: string }): Promise<ActionToken>;
   /** Delete a token. Resolves to whether one existed. */
   drain(input: { owner: string; action: string }): Promise<boolean>;
-}
-
-interface TokenData {
-  owner: string;
-  action: string;
-  valueHash: string;
-  kid: string;
-  remainingUses: number;
-  createdAt: number;
-  failures: number;
-  lockedUntil: number;
-  lookup: boolean;
-  data?: JsonObject;
-}
-
-function part(s: string): string {
-  return encodeURIComponent(s);
 }
 
 /**
@@ -145,60 +124,17 @@ export function createActionTokens(options: ActionTokensOptions): ActionTokens {
       throw new RangeError('failureBudget.lockSeconds must be an integer >= 1');
     }
   }
-  const hasher = createHmacHasher(keyring, 'action-tokens');
-
-  const ref = (owner: string, action: string): RecordRef => {
-    const key = `k:${part(action)}:${part(owner)}`;
-    if (key.length > 512)
-      throw new InvalidInputError('owner and action are too long together', 'owner');
-    return { collection, key, partition: `a:${part(action)}` };
-  };
-  const throttleRef = (action: string, id: string): RecordRef => {
-    const key = `t:${part(action)}:${part(id)}`;
-    if (key.length > 512)
-      throw new InvalidInputError('throttle id and action are too long together', 'throttle.id');
-    return { collection, key, partition: `a:${part(action)}` };
-  };
-  const valueHash = (owner: string, action: string, value: string, kid?: string) =>
-    hasher.digest(['action-token', owner, action, value], kid);
+  const hasher = createValueHasher(keyring, 'action-tokens');
+  const addresses = createTokenAddresses(collection);
+  const valueHash = (owner: string, action: string, value: string) =>
+    hasher.digest(['action-token', owner, action, value]);
   const lookupHashes = (action: string, value: string) =>
     hasher.digestAll(['action-token-lookup', action, value]);
-
-  function readData(record: StoredRecord): TokenData {
-    const d = record.data as Partial<TokenData>;
-    if (
-      typeof d.owner !== 'string' ||
-      typeof d.action !== 'string' ||
-      typeof d.valueHash !== 'string' ||
-      typeof d.kid !== 'string' ||
-      typeof d.remainingUses !== 'number' ||
-      typeof d.createdAt !== 'number' ||
-      typeof d.failures !== 'number' ||
-      typeof d.lockedUntil !== 'number' ||
-      record.expiresAt === null
-    ) {
-      throw new MalformedRecordError(`Malformed action token record ${record.key}`);
-    }
-    return d as TokenData;
-  }
-
-  function toToken(record: StoredRecord): ActionToken {
-    const d = readData(record);
-    return Object.freeze({
-      owner: d.owner,
-      action: d.action,
-      remainingUses: d.remainingUses,
-      createdAt: d.createdAt,
-      expiresAt: record.expiresAt as number,
-      data: d.data,
-      lookup: d.lookup === true,
-    });
-  }
 
   async function create(input: CreateInput): Promise<{ token: ActionToken; value: string }> {
     checkObject(input, 'input');
     checkName(input.owner, 'owner');
-    checkName(input.action, 'action');
+    const names = addresses.names(input.action);
     checkPayload(input.data);
     checkOptionalBoolean(input.overwrite, 'overwrite');
     checkOptionalBoolean(input.lookup, 'lookup');
@@ -254,26 +190,22 @@ export function createActionTokens(options: ActionTokensOptions): ActionTokens {
     const lookupHash = lookup ? lookupHashes(input.action, value)[0] : undefined;
     if (lookupHash !== undefined) {
       const clash = await store.findByIndex(collection, 'lookup', lookupHash, { limit: 2 });
-      if (clash.records.some((r) => r.data.owner !== input.owner && (r.expiresAt ?? 0) > now)) {
+      const other = (r: StoredRecord) =>
+        addresses.ownerOf(names, r.key) !== input.owner && (r.expiresAt ?? 0) > now;
+      if (clash.records.some(other)) {
         throw new AlreadyExistsError('Another owner holds a token with this value.');
       }
     }
 
-    const tokenRef = ref(input.owner, input.action);
-    const fields: JsonObject = {
-      owner: input.owner,
-      action: input.action,
-      valueHash: valueHash(input.owner, input.action, value),
-      kid: keyring.activeId,
-      remainingUses,
-      createdAt: now,
-      lookup,
-    };
-    if (input.data !== undefined) fields.data = input.data;
+    const tokenRef = addresses.tokenRef(names, input.owner);
+    const hash = valueHash(input.owner, input.action, value);
+    const kid = keyring.activeId;
     const index: Record<string, string> = lookupHash === undefined ? {} : { lookup: lookupHash };
 
     let tokenOp: TransactOp;
     if (input.overwrite === true) {
+      const fields: JsonObject = { valueHash: hash, kid, remainingUses, createdAt: now, lookup };
+      if (input.data !== undefined) fields.data = input.data;
       const mutation: Mutation = {
         set: fields,
         expiresAt,
@@ -287,12 +219,29 @@ export function createActionTokens(options: ActionTokensOptions): ActionTokens {
         orCreate: { data: { failures: 0, lockedUntil: 0 }, expiresAt, index: {} },
       };
     } else {
-      const record: RecordInput = {
-        ...tokenRef,
-        data: { ...fields, failures: 0, lockedUntil: 0 },
-        expiresAt,
-        index,
-      };
+      // One literal of one shape, frozen: a store may keep it as it is, without a copy.
+      const data: JsonObject =
+        input.data === undefined
+          ? {
+              valueHash: hash,
+              kid,
+              remainingUses,
+              createdAt: now,
+              lookup,
+              failures: 0,
+              lockedUntil: 0,
+            }
+          : {
+              valueHash: hash,
+              kid,
+              remainingUses,
+              createdAt: now,
+              lookup,
+              failures: 0,
+              lockedUntil: 0,
+              data: input.data,
+            };
+      const record: RecordInput = { ...tokenRef, data: Object.freeze(data), expiresAt, index };
       tokenOp = { type: 'put', record, mode: 'insert' };
     }
 
@@ -314,7 +263,7 @@ export function createActionTokens(options: ActionTokensOptions): ActionTokens {
         }
         if (seen.has(rule.id)) continue;
         seen.add(rule.id);
-        ops.push(throttleHitOp(throttleRef(input.action, rule.id), rule, now));
+        ops.push(throttleHitOp(addresses.throttleRef(names, rule.id), rule, now));
       }
     }
     ops.push(tokenOp);
@@ -350,151 +299,41 @@ export function createActionTokens(options: ActionTokensOptions): ActionTokens {
       if (!last) throw new ConflictError();
       record = last;
     }
-    return { token: toToken(record), value };
+    return { token: toToken(record, input.owner, input.action), value };
   }
 
   async function findOwner(action: string, value: string): Promise<string | null> {
+    const names = addresses.names(action);
     const now = clock.now();
     const owners = new Set<string>();
     for (const lh of lookupHashes(action, value)) {
       const page = await store.findByIndex(collection, 'lookup', lh, { limit: 2 });
       for (const r of page.records) {
-        if (
-          r.data.action === action &&
-          typeof r.data.owner === 'string' &&
-          (r.expiresAt ?? 0) > now
-        ) {
-          owners.add(r.data.owner);
-        }
+        const owner = addresses.ownerOf(names, r.key);
+        if (owner !== null && (r.expiresAt ?? 0) > now) owners.add(owner);
       }
     }
     // Never pick one of several owners: refuse instead.
     return owners.size === 1 ? [...owners][0]! : null;
   }
 
-  async function tryUse(input: UseInput): Promise<UseResult> {
-    checkObject(input, 'input');
-    checkName(input.action, 'action');
-    checkValue(input.value);
-    checkOptionalBoolean(input.drainWhenValid, 'drainWhenValid');
-    let owner = input.owner;
-    if (owner === undefined) {
-      owner = (await findOwner(input.action, input.value)) ?? undefined;
-      if (owner === undefined) return { valid: false, reason: 'not_found' };
-    } else {
-      checkName(owner, 'owner');
-    }
-    const tokenRef = ref(owner, input.action);
-    const drain = input.drainWhenValid ?? true;
-    const mutation: Mutation = drain
-      ? { set: { remainingUses: 0 } }
-      : { inc: { remainingUses: -1 } };
-    let kid = keyring.activeId;
-    for (let attempt = 0; attempt < MAX_ATTEMPT_LOOPS; attempt++) {
-      const now = clock.now();
-      const h = valueHash(owner, input.action, input.value, kid);
-      const fields: Where['fields'] = [
-        { field: 'remainingUses', op: 'gt', value: 0 },
-        { field: 'valueHash', op: 'eq', value: h },
-        ...(budget === false
-          ? []
-          : [{ field: 'failures', op: 'lt' as const, value: budget.maxFailures }]),
-      ];
-      const r = await store.update(tokenRef, mutation, { where: { liveAt: now, fields } });
-      if (r.ok) return { valid: true, token: toToken(r.record) };
-      const cur = r.current;
-      if (cur === null) return { valid: false, reason: 'not_found' };
-      const d = readData(cur);
-      if ((cur.expiresAt as number) <= now) return { valid: false, reason: 'expired' };
-      if (d.remainingUses <= 0) return { valid: false, reason: 'used_up' };
-      if (budget !== false && d.failures >= budget.maxFailures) {
-        if (d.lockedUntil > now) {
-          return {
-            valid: false,
-            reason: 'locked',
-            retryAfterSeconds: Math.max(1, Math.ceil((d.lockedUntil - now) / 1000)),
-          };
-        }
-        if (d.lockedUntil === 0) {
-          // The lock was not stamped yet (a racer is doing it): stamp it now.
-          await store.update(
-            tokenRef,
-            { set: { lockedUntil: now + budget.lockSeconds * 1000 } },
-            {
-              where: { version: cur.version },
-            },
-          );
-        } else {
-          await store.update(
-            tokenRef,
-            { set: { failures: 0, lockedUntil: 0 } },
-            { where: { version: cur.version } },
-          );
-        }
-        continue;
-      }
-      if (d.kid !== kid && keyring.ids.includes(d.kid)) {
-        kid = d.kid;
-        continue;
-      }
-      if (d.valueHash === h) continue; // lost a race on the counter: look again
-      // Wrong value: it still costs an attempt (and one from the failure budget).
-      const charge = await store.update(
-        tokenRef,
-        { inc: { remainingUses: -1, ...(budget === false ? {} : { failures: 1 }) } },
-        {
-          where: {
-            liveAt: now,
-            fields: [
-              { field: 'remainingUses', op: 'gt', value: 0 },
-              { field: 'valueHash', op: 'eq', value: d.valueHash },
-            ],
-          },
-        },
-      );
-      if (!charge.ok) continue; // the token changed under us: look again
-      if (budget !== false) {
-        const after = readData(charge.record);
-        if (after.failures >= budget.maxFailures && after.lockedUntil <= now) {
-          await store.update(
-            tokenRef,
-            { set: { lockedUntil: now + budget.lockSeconds * 1000 } },
-            { where: { fields: [{ field: 'failures', op: 'gte', value: budget.maxFailures }] } },
-          );
-        }
-      }
-      return { valid: false, reason: 'invalid_value' };
-    }
-    throw new ConflictError();
-  }
-
-  async function use(input: UseInput): Promise<ActionToken> {
-    const r = await tryUse(input);
-    if (r.valid) return r.token;
-    switch (r.reason) {
-      case 'not_found':
-        throw new NotFoundError('Token not found.');
-      case 'expired':
-        throw new ExpiredError('Token has expired.');
-      case 'used_up':
-        throw new UsedUpError('Token cannot be used anymore.');
-      case 'locked':
-        throw new LockedError(
-          r.retryAfterSeconds ?? 1,
-          'Too many failed attempts. Try again later.',
-        );
-      default:
-        throw new InvalidValueError('Token is invalid.');
-    }
-  }
+  const { use, tryUse } = createUse({
+    store,
+    keyring,
+    clock,
+    budget,
+    addresses,
+    hasher,
+    findOwner,
+  });
 
   async function peek(input: { owner: string; action: string }): Promise<ActionToken> {
     checkObject(input, 'input');
     checkName(input.owner, 'owner');
-    checkName(input.action, 'action');
-    const record = await store.get(ref(input.owner, input.action));
+    const names = addresses.names(input.action);
+    const record = await store.get(addresses.tokenRef(names, input.owner));
     if (record === null) throw new NotFoundError('Token not found.');
-    const token = toToken(record);
+    const token = toToken(record, input.owner, input.action);
     if (token.expiresAt <= clock.now()) throw new ExpiredError('Token has expired.');
     if (token.remainingUses <= 0) throw new UsedUpError('Token cannot be used anymore.');
     return token;
@@ -503,8 +342,7 @@ export function createActionTokens(options: ActionTokensOptions): ActionTokens {
   async function drain(input: { owner: string; action: string }): Promise<boolean> {
     checkObject(input, 'input');
     checkName(input.owner, 'owner');
-    checkName(input.action, 'action');
-    const r = await store.delete(ref(input.owner, input.action));
+    const r = await store.delete(addresses.tokenRef(addresses.names(input.action), input.owner));
     return r.ok;
   }
 
