@@ -26,9 +26,10 @@ import { jwtPrincipals } from './jwt-keys.js';
 import { createServiceLogger } from './logger.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { signerRevoker } from './minted-jwts.js';
+import { mountOperationRoutes } from './operations.js';
 import { createRateLimiter } from './rate-limit.js';
 import { SERVICE_ROLES } from './roles.js';
-import { authorize, type RouteRuntime, type ServiceEnv } from './route.js';
+import type { RouteRuntime, ServiceEnv } from './route.js';
 import { mountAccessTokenRoutes } from './routes/access-tokens.js';
 import { mountActionTokenRoutes } from './routes/action-tokens.js';
 import { mountChallengeRoutes } from './routes/challenges.js';
@@ -202,30 +203,13 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   });
   app.notFound((c) => c.json(errorBody('ERR_TESSERA_NO_ROUTE', 'No such route.'), 404));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
-    if (options.isShuttingDown?.()) {
-      return c.json(errorBody('ERR_TESSERA_NOT_READY', 'Shutting down.'), 503);
-    }
-    try {
-      await withTimeout(store.get({ collection: 'service', key: 'readyz' }), 2000);
-      return c.json({ status: 'ready', store: store.kind });
-    } catch (err) {
-      logger.warn({ reqId: c.get('requestId'), err }, 'readiness check failed');
-      return c.json(errorBody('ERR_TESSERA_NOT_READY', 'The store is not reachable.'), 503);
-    }
+  mountOperationRoutes(app, rt, {
+    store,
+    logger,
+    metrics,
+    metricsMode: options.metricsMode ?? 'public',
+    ...(options.isShuttingDown ? { isShuttingDown: options.isShuttingDown } : {}),
   });
-
-  const metricsMode = options.metricsMode ?? 'public';
-  if (metricsMode !== 'off') {
-    app.get('/metrics', async (c) => {
-      if (metricsMode === 'protected') {
-        await authorize(c, rt, [SERVICE_ROLES.metrics], clientIp(c, rt.trustProxy));
-      }
-      const text = await metrics.registry.metrics();
-      return c.body(text, 200, { 'content-type': metrics.registry.contentType });
-    });
-  }
 
   if (options.docs ?? true) mountDocs(app, options.version ?? '0.0.0');
 
@@ -268,20 +252,4 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     sessions,
     close: () => accessTokens.close(),
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }

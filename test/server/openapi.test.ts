@@ -17,6 +17,7 @@ afterAll(async () => {
 });
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+const OPERATIONS = ['/healthz', '/readyz', '/metrics'];
 
 function operations(): Array<{ path: string; method: string; op: Json }> {
   const out: Array<{ path: string; method: string; op: Json }> = [];
@@ -50,6 +51,9 @@ describe('the OpenAPI document', () => {
       'jwks',
       'metadataRoot',
       'seedListTokens',
+      'health',
+      'ready',
+      'metrics',
     ]) {
       expect(ids).toContain(required);
     }
@@ -58,7 +62,7 @@ describe('the OpenAPI document', () => {
       expect(op.summary, where).toEqual(expect.any(String));
       expect(Object.keys(op.responses).length, where).toBeGreaterThan(1);
       const errorSchema = JSON.stringify(op.responses['500'].content['application/json'].schema);
-      if (path.startsWith('/v1/'))
+      if (path.startsWith('/v1/') || OPERATIONS.includes(path))
         expect(errorSchema, where).toBe('{"$ref":"#/components/schemas/Error"}');
       else expect(errorSchema, where).toMatch(/#\/components\/schemas\/(SeedError|OAuthError)/);
       if (op.security?.length) {
@@ -72,6 +76,30 @@ describe('the OpenAPI document', () => {
       type: 'http',
       scheme: 'bearer',
     });
+  });
+
+  it('documents the operational endpoints: /healthz, /readyz and /metrics', () => {
+    expect(doc.paths['/healthz'].get.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Health',
+    });
+    expect(doc.paths['/readyz'].get.responses['503']).toBeDefined();
+    const metrics = doc.paths['/metrics'].get;
+    expect(Object.keys(metrics.responses['200'].content)[0]).toMatch(/^text\/plain/);
+    expect(metrics.security).toEqual([]); // public by default
+  });
+
+  it('documents /metrics as it is configured: protected by a role, or absent when off', async () => {
+    const guarded = await h.start({ args: ['--metrics', 'protected'] });
+    const docOf = async (s: RunningService) => (await call(s, 'GET', '/openapi.json')).body;
+    const op = (await docOf(guarded.svc)).paths['/metrics'].get;
+    expect(op.security).toEqual([{ bearerAuth: [] }]);
+    expect(op.responses['403']).toBeDefined();
+    const off = await h.start({ args: ['--metrics', 'off'] });
+    expect((await docOf(off.svc)).paths['/metrics']).toBeUndefined();
+    await guarded.svc.close(1000);
+    await off.svc.close(1000);
+    h.forget(guarded.svc);
+    h.forget(off.svc);
   });
 
   it('documents no secret hash field anywhere', () => {
