@@ -106,18 +106,45 @@ function uniqueItems(items: readonly string[]): string[] {
   return [...new Set(items)];
 }
 
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
+/**
+ * The fields a `where` requires to hold JSON numbers (those with a `gt`,
+ * `gte`, `lt` or `lte` condition), for {@link compileMutation}.
+ * @example `numericFields({ fields: [{ field: 'n', op: 'gt', value: 0 }] }) // Set { 'n' }`
+ */
+export function numericFields(where: Where | undefined): ReadonlySet<string> {
+  const fields = where?.fields;
+  if (fields === undefined || fields.length === 0) return NO_FIELDS;
+  const out = new Set<string>();
+  for (const c of fields) {
+    if (c.op === 'gt' || c.op === 'gte' || c.op === 'lt' || c.op === 'lte') out.add(c.field);
+  }
+  return out;
+}
+
 /**
  * Compile a (validated) mutation into SET clauses over the current row.
  * Fields of `set`, `inc`, `unset`, `add` and `remove` are disjoint (validation
  * guarantees it), so each expression reads the original `data` column.
+ * @param numbers - fields the statement's WHERE already requires to be JSON
+ *   numbers: an `inc` on them needs neither a type guard nor a `CASE`
  * @example `compileMutation({ inc: { uses: -1 } }, p).set // ["data = (data || jsonb_build_object('uses', ...))", 'version = version + 1']`
  */
-export function compileMutation(m: Mutation, p: Params): CompiledMutation {
+export function compileMutation(
+  m: Mutation,
+  p: Params,
+  numbers: ReadonlySet<string> = NO_FIELDS,
+): CompiledMutation {
   const set: string[] = [];
   const guards: string[] = [];
   const pairs: string[] = [];
   for (const [name, n] of Object.entries(m.inc ?? {})) {
     const f = field('data', name);
+    if (numbers.has(name)) {
+      pairs.push(`'${name}', to_jsonb((${f})::float8 + ${p.add(n, 'float8')})`);
+      continue;
+    }
     guards.push(typeIn('data', name, `'number', 'null'`));
     pairs.push(
       `'${name}', to_jsonb((CASE WHEN jsonb_typeof(${f}) = 'number' THEN (${f})::float8 ELSE 0 END) + ${p.add(n, 'float8')})`,

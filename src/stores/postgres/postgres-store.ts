@@ -66,6 +66,7 @@ import {
   schemaVersion,
 } from './schema.js';
 import {
+  createUpdateStatements,
   deleteSql,
   getManySql,
   getSql,
@@ -75,7 +76,6 @@ import {
   replaceSql,
   rowToRecord,
   sweepSql,
-  updateSql,
   type WriteInput,
   writeSql,
 } from './statements.js';
@@ -148,6 +148,7 @@ export function createPostgresStore(
     onError,
   );
   let db: Db = opened;
+  const updates = createUpdateStatements(names);
   let closed = false;
   const sweepers = new Set<() => void>();
   const events = createPostgresEvents({
@@ -272,8 +273,7 @@ export function createPostgresStore(
       checkUpdateOptions(options);
       const { where, orCreate } = options;
       const now = options.now as number;
-      const sql = updateSql(
-        names,
+      const sql = updates.sql(
         ref,
         partition,
         mutation,
@@ -288,7 +288,7 @@ export function createPostgresStore(
           const rows = await db.query(sql);
           const row = rows[0];
           if (row !== undefined) {
-            const record = rowToRecord(ref.collection, ref.key, { ...row, partition });
+            const record = rowToRecord(ref.collection, ref.key, row, partition);
             return { ok: true, record, created: false };
           }
           if (orCreate !== undefined) {

@@ -13,7 +13,7 @@ import type {
   StoredRecord,
   Where,
 } from '../contract.js';
-import { compileMutation, compileWhere, liveAt, Params } from './compile.js';
+import { compileMutation, compileWhere, liveAt, numericFields, Params } from './compile.js';
 import type { Row, Sql } from './db.js';
 import { recordLockKey, type SchemaNames } from './schema.js';
 
@@ -22,10 +22,16 @@ export const RECORD_COLUMNS = 'partition, data, idx, version, expires_at';
 
 /**
  * Turn a row into a {@link StoredRecord}.
+ * @param partition - the record's partition when the row does not carry it
  * @throws StoreError when the stored data or index is not a JSON object
  * @example `rowToRecord('sessions', 'k', row)`
  */
-export function rowToRecord(collection: string, key: string, row: Row): StoredRecord {
+export function rowToRecord(
+  collection: string,
+  key: string,
+  row: Row,
+  partition = row.partition as string,
+): StoredRecord {
   const { data, idx } = row;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new StoreError(`corrupt data in ${collection}/${key}: not a JSON object`);
@@ -36,7 +42,7 @@ export function rowToRecord(collection: string, key: string, row: Row): StoredRe
   return {
     collection,
     key,
-    partition: row.partition as string,
+    partition,
     data: data as JsonObject,
     expiresAt: row.expires_at === null ? null : (row.expires_at as number),
     index: idx as IndexValues,
@@ -92,13 +98,131 @@ export function updateSql(
 ): Sql {
   const p = new Params();
   const { c, k, part } = address(p, ref, partition);
-  const m = compileMutation(mutation, p);
+  const m = compileMutation(mutation, p, numericFields(where));
   const conds = [`collection = ${c}`, `key = ${k}`, `partition = ${part}`];
   if (liveNow !== undefined) conds.push(liveAt(p.add(liveNow, 'bigint')));
   conds.push(...compileWhere(where, p), ...m.guards);
   return {
     text: `UPDATE ${n.records} SET ${m.set.join(', ')} WHERE ${conds.join(' AND ')} RETURNING data, idx, version, expires_at`,
     values: p.values,
+  };
+}
+
+/** Items in order, each once (as `compileMutation` binds them). */
+function unique(items: readonly string[]): string[] {
+  return [...new Set(items)];
+}
+
+/**
+ * The shape of an `update`: everything its statement text depends on (field
+ * names, operators, which parts are present), nothing it binds. Field and
+ * index names are validated identifiers, so the separators cannot clash.
+ */
+function updateShape(
+  ref: RecordRef,
+  partition: string,
+  m: Mutation,
+  where: Where | undefined,
+  liveNow: number | undefined,
+): string {
+  let s = partition === ref.key ? 'k' : 'p';
+  if (m.inc !== undefined) for (const f of Object.keys(m.inc)) s += `|i:${f}`;
+  if (m.add !== undefined) for (const f of Object.keys(m.add)) s += `|a:${f}`;
+  if (m.set !== undefined && Object.keys(m.set).length > 0) s += '|s';
+  if (m.remove !== undefined) for (const f of Object.keys(m.remove)) s += `|r:${f}`;
+  if (m.unset !== undefined && m.unset.length > 0) s += '|u';
+  if (m.expiresAt !== undefined) s += '|x';
+  if (m.index !== undefined) {
+    let removed = false;
+    let added = false;
+    for (const name of Object.keys(m.index)) {
+      if (m.index[name] === null) removed = true;
+      else added = true;
+    }
+    if (removed) s += '|ir';
+    if (added) s += '|ia';
+  }
+  if (liveNow !== undefined) s += '|L';
+  if (where !== undefined) {
+    if (where.version !== undefined) s += '|wv';
+    if (where.liveAt !== undefined) s += '|wl';
+    const fields = where.fields;
+    if (fields !== undefined) for (const c of fields) s += `|f:${c.field}:${c.op}`;
+  }
+  return s;
+}
+
+/**
+ * The values {@link updateSql} binds, in its order, without building its text.
+ * (A property test holds the two to the same values for every shape.)
+ */
+function updateValues(
+  ref: RecordRef,
+  partition: string,
+  m: Mutation,
+  where: Where | undefined,
+  liveNow: number | undefined,
+): unknown[] {
+  const v: unknown[] = [ref.collection, ref.key];
+  if (partition !== ref.key) v.push(partition);
+  if (m.inc !== undefined) for (const f of Object.keys(m.inc)) v.push(m.inc[f]);
+  if (m.add !== undefined) for (const f of Object.keys(m.add)) v.push(unique(m.add[f] as string[]));
+  if (m.set !== undefined && Object.keys(m.set).length > 0) v.push(JSON.stringify(m.set));
+  if (m.remove !== undefined)
+    for (const f of Object.keys(m.remove)) v.push(unique(m.remove[f] as string[]));
+  if (m.unset !== undefined && m.unset.length > 0) v.push([...m.unset]);
+  if (m.expiresAt !== undefined) v.push(m.expiresAt);
+  if (m.index !== undefined) {
+    const removed = Object.keys(m.index).filter((k) => m.index?.[k] === null);
+    const added = Object.fromEntries(Object.entries(m.index).filter(([, x]) => x !== null));
+    if (removed.length > 0) v.push(removed);
+    if (Object.keys(added).length > 0) v.push(JSON.stringify(added));
+  }
+  if (liveNow !== undefined) v.push(liveNow);
+  if (where !== undefined) {
+    if (where.version !== undefined) v.push(where.version);
+    if (where.liveAt !== undefined) v.push(where.liveAt);
+    const fields = where.fields;
+    if (fields !== undefined) {
+      for (const c of fields) {
+        if (c.op === 'exists' || c.op === 'absent' || !('value' in c)) continue; // nothing bound
+        v.push(c.op === 'eq' || c.op === 'ne' ? JSON.stringify(c.value) : c.value);
+      }
+    }
+  }
+  return v;
+}
+
+/** Most update shapes whose statement text one store keeps. */
+const MAX_UPDATE_SHAPES = 256;
+
+/**
+ * {@link updateSql} with the statement text compiled once per shape: a hot
+ * update (action-token `use()`, a session touch) then costs a short shape key
+ * and its bound values, not a compilation.
+ * @example `const updates = createUpdateStatements(names); const sql = updates.sql(ref, 'p', m, where);`
+ */
+export function createUpdateStatements(n: SchemaNames): {
+  sql(
+    ref: RecordRef,
+    partition: string,
+    mutation: Mutation,
+    where: Where | undefined,
+    liveNow?: number,
+  ): Sql;
+} {
+  const texts = new Map<string, string>();
+  return {
+    sql(ref, partition, mutation, where, liveNow) {
+      const shape = updateShape(ref, partition, mutation, where, liveNow);
+      const text = texts.get(shape);
+      if (text !== undefined) {
+        return { text, values: updateValues(ref, partition, mutation, where, liveNow) };
+      }
+      const compiled = updateSql(n, ref, partition, mutation, where, liveNow);
+      if (texts.size < MAX_UPDATE_SHAPES) texts.set(shape, compiled.text);
+      return compiled;
+    },
   };
 }
 

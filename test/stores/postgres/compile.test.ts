@@ -9,8 +9,16 @@ import type {
   Mutation,
   StoredRecord,
 } from '../../../src/stores/contract.js';
-import { compileField, compileMutation, Params } from '../../../src/stores/postgres/compile.js';
-import { applyMutation, matchesField } from '../../../src/stores/shared/semantics.js';
+import {
+  compileField,
+  compileMutation,
+  compileWhere,
+  numericFields,
+  Params,
+} from '../../../src/stores/postgres/compile.js';
+import { schemaNames } from '../../../src/stores/postgres/schema.js';
+import { createUpdateStatements, updateSql } from '../../../src/stores/postgres/statements.js';
+import { applyMutation, matchesField, matchesWhere } from '../../../src/stores/shared/semantics.js';
 import { PG_URL, requirePostgres } from '../../support/postgres.js';
 
 const SUITES = ['postgres SQL compiler vs reference semantics (property tests)'];
@@ -190,6 +198,54 @@ describe.skipIf(!available)('postgres SQL compiler', () => {
     );
   });
 
+  it('applies a mutation under field conditions exactly as the reference does, with the guards those conditions imply left out', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        data,
+        mutation,
+        fc.array(condition, { minLength: 1, maxLength: 4 }),
+        async (d, m, cs) => {
+          await client.query(
+            `INSERT INTO scratch (id, data, idx, version, expires_at) VALUES (1, $1, '{}', 1, 5)
+             ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, idx = '{}', version = 1,
+               expires_at = 5`,
+            [JSON.stringify(d)],
+          );
+          const where = { fields: cs };
+          const p = new Params();
+          const compiled = compileMutation(m, p, numericFields(where));
+          const conds = [`id = ${p.add(1, 'integer')}`, ...compileWhere(where, p)];
+          const { rows } = await client.query(
+            `UPDATE scratch SET ${compiled.set.join(', ')}
+             WHERE ${[...conds, ...compiled.guards].join(' AND ')} RETURNING data`,
+            p.values,
+          );
+          const before: StoredRecord = {
+            collection: 'c',
+            key: 'k',
+            partition: 'k',
+            data: viaJson(d),
+            index: {},
+            expiresAt: 5,
+            version: 1,
+          };
+          let expected: StoredRecord | null = null;
+          if (matchesWhere(before, where)) {
+            try {
+              expected = applyMutation(before, m);
+            } catch {
+              expected = null;
+            }
+          }
+          const label = JSON.stringify({ d, m, cs });
+          assert.equal(rows.length, expected === null ? 0 : 1, label);
+          if (expected !== null) assert.deepEqual(rows[0].data, viaJson(expected.data), label);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
   it('adds numbers as IEEE doubles, like JavaScript (0.1 + 0.2)', async () => {
     const p = new Params();
     const compiled = compileMutation({ inc: { n: 0.2 } }, p);
@@ -204,5 +260,37 @@ describe.skipIf(!available)('postgres SQL compiler', () => {
     );
     expect(rows[0].data.n).toBe(0.1 + 0.2);
     expect(rows[0].data.n).toBe(0.30000000000000004);
+  });
+});
+
+describe('update statements by shape', () => {
+  it('give the text and values of a fresh compilation, whatever update of the same shape came first', () => {
+    const names = schemaNames('tessera');
+    const updates = createUpdateStatements(names);
+    const where = fc.record(
+      {
+        version: fc.nat({ max: 3 }),
+        liveAt: fc.nat({ max: 3 }),
+        fields: fc.array(condition, { maxLength: 3 }),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(
+        mutation,
+        fc.option(where, { nil: undefined }),
+        fc.boolean(),
+        fc.option(fc.nat(), { nil: undefined }),
+        (m, w, samePartition, liveNow) => {
+          const ref = { collection: 'c', key: 'k', partition: samePartition ? 'k' : 'p' };
+          const partition = ref.partition;
+          const fresh = updateSql(names, ref, partition, m, w, liveNow);
+          const cached = updates.sql(ref, partition, m, w, liveNow);
+          assert.equal(cached.text, fresh.text);
+          assert.deepEqual(cached.values, fresh.values);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
