@@ -73,6 +73,12 @@ export interface ServiceAppOptions {
    * the seed's `/admin/tokens` routes, and JWTs as service credentials.
    */
   readonly signer?: JwtSignerVerifier;
+  /**
+   * The URL clients reach the service at (e.g. `https://auth.example.com`): the
+   * OAuth metadata names its endpoints under `<publicUrl>/auth`. Default: the
+   * origin each request was addressed to.
+   */
+  readonly publicUrl?: string;
   /** Whether the service is shutting down (`/readyz` answers 503 then). */
   readonly isShuttingDown?: () => boolean;
   /** The package version for the OpenAPI document. */
@@ -234,6 +240,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
         logger: httpLogger,
         // Introspection tells any token's owner and roles: a service role, not an application one.
         introspectRole: SERVICE_ROLES.introspect,
+        ...(options.publicUrl === undefined ? {} : { publicUrl: `${options.publicUrl}/auth` }),
       }),
       admin: createAdminHandlers({
         pat,

@@ -54,8 +54,13 @@ export interface ServiceConfig {
   readonly shutdownGraceSeconds: number;
   /** Interval of the background expiry sweep, seconds (0: off). */
   readonly sweepIntervalSeconds: number;
-  /** The `iss` of minted JWTs and OAuth metadata. */
-  readonly issuer: string;
+  /**
+   * The URL clients reach the service at (no trailing slash); undefined: the
+   * address it listens on. The issuer and the OAuth metadata endpoints derive from it.
+   */
+  readonly publicUrl: string | undefined;
+  /** The `iss` of minted JWTs and OAuth metadata; undefined: the public URL. */
+  readonly issuer: string | undefined;
   /** Lifetime of JWTs minted by `/auth/token`, seconds. */
   readonly jwtTtlSeconds: number;
   /** JWK set file (`tessera keys generate`); undefined: a set kept sealed in the store. */
@@ -198,12 +203,21 @@ export const SERVE_OPTIONS: readonly OptionDoc[] = [
       'background maintenance: release the tokens of timed-out sessions, remove expired records (0: off; use `tessera sweep`)',
   },
   {
+    key: 'publicUrl',
+    flag: '--public-url',
+    env: 'TESSERA_PUBLIC_URL',
+    value: '<url>',
+    defaultValue: '',
+    description:
+      'the URL clients reach the service at, e.g. https://auth.example.com (RFC 8414 and RFC 9068 want https): the JWT issuer and the OAuth metadata endpoints (<url>/auth/token, …) derive from it; default http://<host>:<port> it listens on. Instances sharing a store need the same one',
+  },
+  {
     key: 'issuer',
     flag: '--issuer',
     env: 'TESSERA_ISSUER',
     value: '<iss>',
-    defaultValue: 'tessera',
-    description: 'iss of minted JWTs and the OAuth metadata',
+    defaultValue: '',
+    description: 'iss of minted JWTs and the OAuth metadata (default: the public URL)',
   },
   {
     key: 'jwtTtl',
@@ -261,6 +275,31 @@ function rateLimit(name: string, raw: string): RateLimitSetting {
   const limit = int(name, m[1] as string, 1, 1_000_000_000);
   const windowSeconds = int(name, m[2] as string, 1, 86_400);
   return { limit, windowSeconds };
+}
+
+/** An absolute http(s) URL without credentials, query or fragment, without its trailing slash. */
+function publicUrl(name: string, raw: string): string {
+  let u: URL | undefined;
+  try {
+    u = new URL(raw);
+  } catch {
+    u = undefined;
+  }
+  if (
+    u === undefined ||
+    (u.protocol !== 'https:' && u.protocol !== 'http:') ||
+    u.username !== '' ||
+    u.password !== '' ||
+    u.search !== '' ||
+    u.hash !== '' ||
+    raw.length > 255 ||
+    /[?#]/.test(raw)
+  ) {
+    throw new ConfigError(
+      `${name} must be an absolute http(s) URL without credentials, query or fragment (e.g. https://auth.example.com), got "${raw.slice(0, 80)}"`,
+    );
+  }
+  return `${u.origin}${u.pathname}`.replace(/\/+$/, '');
 }
 
 /** Read a JSON configuration file into `key → string`. */
@@ -347,9 +386,10 @@ export function parseServeConfig(
       `${storeName} must be a store URL such as sqlite: or memory:, got "${store}"`,
     );
   }
-  const [issuer, issuerName] = pick('issuer');
-  if (!/^[\x21-\x7e]{1,255}$/.test(issuer))
+  const [issuerRaw, issuerName] = pick('issuer');
+  if (issuerRaw !== '' && !/^[\x21-\x7e]{1,255}$/.test(issuerRaw))
     throw new ConfigError(`${issuerName} must be 1..255 visible ASCII characters`);
+  const [publicUrlRaw, publicUrlName] = pick('publicUrl');
   const read = <T>(key: string, parse: (name: string, raw: string) => T): T => {
     const [raw, name] = pick(key);
     return parse(name, raw);
@@ -370,7 +410,8 @@ export function parseServeConfig(
     exposeReasons: read('exposeReasons', bool),
     shutdownGraceSeconds: read('shutdownGrace', (n, r) => int(n, r, 0, 3600)),
     sweepIntervalSeconds: read('sweepInterval', (n, r) => int(n, r, 0, 86_400)),
-    issuer,
+    publicUrl: publicUrlRaw === '' ? undefined : publicUrl(publicUrlName, publicUrlRaw),
+    issuer: issuerRaw === '' ? undefined : issuerRaw,
     jwtTtlSeconds: read('jwtTtl', (n, r) => int(n, r, 10, MAX_JWT_TTL_SECONDS)),
     jwtKeysFile: read('jwtKeys', (_n, r) => (r === '' ? undefined : resolve(r))),
   });

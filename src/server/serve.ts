@@ -10,12 +10,14 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { DestinationStream, Logger } from 'pino';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { Store } from '../stores/contract.js';
 import { createAdminVerifier, ensureAdminCredential } from './admin.js';
 import { createServiceApp } from './app.js';
 import type { ServiceConfig } from './config.js';
+import { errorBody } from './http-errors.js';
 import { instrumentStore } from './instrumented-store.js';
 import { loadServiceSigner } from './jwt-keys.js';
 import { createServiceLogger } from './logger.js';
@@ -54,6 +56,16 @@ export interface StartServiceOptions {
   /** Where JSON logs go (default: stdout). */
   readonly logDestination?: DestinationStream;
 }
+
+/** The fetch handler of the HTTP server (Hono's `app.fetch`). */
+type FetchHandler = (...args: Parameters<OpenAPIHono['fetch']>) => Response | Promise<Response>;
+
+/** The answer while the service is starting (listening, the app not built yet). */
+const starting: FetchHandler = () =>
+  new Response(JSON.stringify(errorBody('ERR_TESSERA_NOT_READY', 'Starting.')), {
+    status: 503,
+    headers: { 'content-type': 'application/json', 'retry-after': '1' },
+  });
 
 function packageVersion(): string {
   try {
@@ -99,16 +111,31 @@ export async function startService(
   }
   const store = instrumentStore(raw, metrics);
   let shuttingDown = false;
+  let server: ReturnType<typeof serve> | undefined;
   try {
     const fixed = env.TESSERA_ADMIN_TOKEN || undefined;
     const newAdminCredential = fixed ? null : await ensureAdminCredential(store, clock);
     const admin = createAdminVerifier(store, clock, { fixed });
+    // Listen first: the default public URL (and so the JWT issuer) is the address bound,
+    // whose port may be chosen by the system. Until the app is built, answer 503.
+    let handle: FetchHandler = starting;
+    server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve(
+        { fetch: (...args) => handle(...args), port: config.port, hostname: config.host },
+        () => resolve(s),
+      );
+      s.once('error', reject);
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    const publicUrl = config.publicUrl ?? url;
     const signer = await loadServiceSigner({
       ...(config.jwtKeysFile ? { keysFile: config.jwtKeysFile } : {}),
       store,
       keyring,
       clock,
-      issuer: config.issuer,
+      issuer: config.issuer ?? publicUrl,
       ttlSeconds: config.jwtTtlSeconds,
     });
     const service = createServiceApp({
@@ -117,6 +144,7 @@ export async function startService(
       clock,
       admin,
       signer,
+      publicUrl,
       logger,
       metrics,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -130,15 +158,8 @@ export async function startService(
       isShuttingDown: () => shuttingDown,
       version: packageVersion(),
     });
-    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: service.app.fetch, port: config.port, hostname: config.host }, () =>
-        resolve(s),
-      );
-      s.once('error', reject);
-    });
-    const address = server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `http://${host}:${address.port}`;
+    handle = service.app.fetch;
+    const listening = server;
 
     let sweeping: Promise<unknown> = Promise.resolve();
     let busy = false;
@@ -162,7 +183,14 @@ export async function startService(
     sweeper?.unref();
 
     logger.info(
-      { url, store: store.kind, dataDir: config.dataDir, version: packageVersion() },
+      {
+        url,
+        publicUrl,
+        issuer: signer.issuer,
+        store: store.kind,
+        dataDir: config.dataDir,
+        version: packageVersion(),
+      },
       'listening',
     );
     let closing: Promise<void> | undefined;
@@ -177,7 +205,7 @@ export async function startService(
           shuttingDown = true;
           if (sweeper) clearInterval(sweeper);
           logger.info({ graceMs }, 'shutting down');
-          const http = server as unknown as {
+          const http = listening as unknown as {
             closeAllConnections?: () => void;
             closeIdleConnections?: () => void;
           };
@@ -187,7 +215,7 @@ export async function startService(
             // Keep-alive connections become idle once their request is answered: close them then.
             const idle = setInterval(() => http.closeIdleConnections?.(), 50);
             idle.unref();
-            server.close(() => {
+            listening.close(() => {
               clearTimeout(timer);
               clearInterval(idle);
               resolve();
@@ -204,6 +232,8 @@ export async function startService(
       },
     };
   } catch (err) {
+    const open = server;
+    if (open) await new Promise<void>((resolve) => open.close(() => resolve()));
     await store.close().catch(() => {});
     throw err;
   }

@@ -43,7 +43,8 @@ describe('service configuration', () => {
       exposeReasons: false,
       shutdownGraceSeconds: 10,
       sweepIntervalSeconds: 60,
-      issuer: 'tessera',
+      publicUrl: undefined,
+      issuer: undefined,
       jwtTtlSeconds: 600,
     });
   });
@@ -87,12 +88,27 @@ describe('service configuration', () => {
       [['--config', file('notjson.json', '{port: 1')], {}, /is not valid JSON/],
       [['--config', file('array.json', [1])], {}, /must hold a JSON object/],
       [['--config', join(dir, 'missing.json')], {}, /cannot read config file/],
+      [['--public-url', 'auth.example.com'], {}, /--public-url must be an absolute http\(s\) URL/],
+      [[], { TESSERA_PUBLIC_URL: 'ftp://x' }, /TESSERA_PUBLIC_URL must be an absolute http/],
+      [['--public-url', 'https://x/?a=1'], {}, /without credentials, query or fragment/],
+      [['--public-url', 'https://u:p@x'], {}, /without credentials/],
     ];
     for (const [args, env, message] of cases) {
       const err = configError(() => parseServeConfig(args, env));
       expect(err.message).toMatch(message);
       expect(err.code).toBe('ERR_TESSERA_CONFIG');
     }
+  });
+
+  it('takes the public URL from a flag, the environment or the file, without its trailing slash', () => {
+    expect(parseServeConfig(['--public-url', 'https://auth.example.com/'], {}).publicUrl).toBe(
+      'https://auth.example.com',
+    );
+    expect(
+      parseServeConfig([], { TESSERA_PUBLIC_URL: 'https://x.example/tessera/' }).publicUrl,
+    ).toBe('https://x.example/tessera');
+    const cfg = file('public.json', { publicUrl: 'https://file.example' });
+    expect(parseServeConfig(['--config', cfg], {}).publicUrl).toBe('https://file.example');
   });
 
   it('documents every option with a flag, a variable and a config key', () => {

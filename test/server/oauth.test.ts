@@ -27,13 +27,14 @@ describe('OAuth endpoints and the seed routes', () => {
     const jwks = await call(svc, 'GET', '/.well-known/jwks.json');
     expect(jwks.status).toBe(200);
     expect(JSON.stringify(jwks.body)).not.toMatch(/"d":/);
+    // Without --public-url, the issuer is the address the service listens on.
     const { payload } = await jwtVerify(grant.access_token, createLocalJWKSet(jwks.body), {
-      issuer: 'tessera',
+      issuer: svc.url,
     });
     expect(payload).toMatchObject({ sub: pat.record.tokenId, owner: 'svc', admin: false });
     const meta = await call(svc, 'GET', '/.well-known/oauth-authorization-server');
     expect(meta.body).toMatchObject({
-      issuer: 'tessera',
+      issuer: svc.url,
       token_endpoint: `${svc.url}/auth/token`,
       jwks_uri: `${svc.url}/auth/.well-known/jwks.json`,
     });
@@ -157,6 +158,47 @@ describe('OAuth endpoints and the seed routes', () => {
     expect((await introspect(root.token)).body).toMatchObject({ active: true });
   });
 
+  it('derives the issuer and the metadata endpoints from --public-url (RFC 8414, RFC 9068)', async () => {
+    for (const [given, base] of [
+      ['https://auth.example.com', 'https://auth.example.com'],
+      ['https://example.com/tessera/', 'https://example.com/tessera'],
+    ] as const) {
+      const { svc, admin } = await h.start({ args: ['--public-url', given] });
+      for (const path of [
+        '/.well-known/oauth-authorization-server',
+        '/auth/.well-known/oauth-authorization-server',
+      ]) {
+        const meta = await call(svc, 'GET', path);
+        expect(meta.status).toBe(200);
+        expect(meta.body).toMatchObject({
+          issuer: base,
+          token_endpoint: `${base}/auth/token`,
+          jwks_uri: `${base}/auth/.well-known/jwks.json`,
+          introspection_endpoint: `${base}/auth/introspect`,
+          revocation_endpoint: `${base}/auth/revoke`,
+          grant_types_supported: ['client_credentials'],
+        });
+      }
+      // Whatever Host the request names, the document names the public URL.
+      const viaOtherHost = await call(svc, 'GET', '/.well-known/oauth-authorization-server', {
+        headers: { 'x-forwarded-host': 'evil.example', host: 'evil.example' },
+      });
+      expect(viaOtherHost.text).not.toContain('evil.example');
+      const pat = await issue(svc, admin, { owner: 'svc', roles: ['tessera:action-tokens'] });
+      const jwt = (await call(svc, 'POST', '/auth/token', { credential: pat.token })).body
+        .access_token;
+      const jwks = (await call(svc, 'GET', '/.well-known/jwks.json')).body;
+      const { payload } = await jwtVerify(jwt, createLocalJWKSet(jwks), { issuer: base });
+      expect(payload.iss).toBe(base);
+      // The JWT works as a service credential: the service checks the same issuer.
+      const drained = await call(svc, 'POST', '/v1/action-tokens/drain', {
+        body: { owner: 'u', action: 'a' },
+        credential: jwt,
+      });
+      expect(drained.status).toBe(200);
+    }
+  });
+
   it('refuses a wrong PAT with the seed error body', async () => {
     const { svc } = await h.start();
     const res = await call(svc, 'POST', '/auth/token', {
@@ -200,8 +242,10 @@ describe('OAuth endpoints and the seed routes', () => {
   it('shares its JWT keys across instances on one store', async () => {
     const dir = h.dataDir();
     const env = { TESSERA_SECRET: 'k1:shared-secret-0123456789abcdefghijklmnopq' };
-    const a = await h.start({ dir, env, args: ['--store', `sqlite:${dir}/s.db`] });
-    const b = await h.start({ dir, env, args: ['--store', `sqlite:${dir}/s.db`] });
+    // Behind one load balancer: one public URL, so one issuer.
+    const args = ['--store', `sqlite:${dir}/s.db`, '--public-url', 'https://auth.example.com'];
+    const a = await h.start({ dir, env, args });
+    const b = await h.start({ dir, env, args });
     const ka = (await call(a.svc, 'GET', '/.well-known/jwks.json')).body;
     const kb = (await call(b.svc, 'GET', '/.well-known/jwks.json')).body;
     expect(ka).toEqual(kb);
