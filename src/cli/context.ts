@@ -28,7 +28,11 @@ export interface CliContext {
   readonly clock: Clock;
   /** Open (and migrate) the configured store; the caller closes it. */
   openStore(): Promise<Store>;
-  /** The server keyring (created on first use in the data directory when none is configured). */
+  /**
+   * The server keyring: `TESSERA_SECRET`, or the secret file the service created in
+   * the data directory.
+   * @throws ConfigError when there is neither (commands never create one)
+   */
   keyring(): Promise<Keyring>;
 }
 

@@ -97,7 +97,8 @@ export function createCliContext(
     io,
     clock: systemClock,
     openStore: () => openStore(storeUrl, dataDir),
-    keyring: async () => loadKeyring(dataDir).keyring,
+    // Only `serve` creates the secret: a new one here would never match the service's.
+    keyring: async () => loadKeyring(dataDir, process.env, { create: false }).keyring,
   };
 }
 

@@ -1,11 +1,11 @@
 /**
  * The server secret: from `TESSERA_SECRET` (one or more `id:secret` pairs,
  * comma-separated, the first active), or a file in the data directory created
- * with mode 0600 on first start. It feeds the keyring that HMACs and seals
+ * with mode 0600 on the service's first start (never by other commands). It feeds the keyring that HMACs and seals
  * every credential.
  * @module
  */
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { createKeyring, generateServerSecret, type Keyring } from '../core/keyring.js';
@@ -37,16 +37,23 @@ function parsePairs(text: string, where: string): Array<{ id: string; secret: st
 }
 
 /**
- * Load the keyring, creating the secret file when needed.
+ * Load the keyring, creating the secret file when needed and allowed.
  *
- * @param dataDir - the data directory (created with mode 0700)
+ * Only the service's first start should create a secret: a tool that made
+ * one in the wrong directory would hash tokens under a key the service never
+ * uses, so they would never verify there.
+ *
+ * @param dataDir - the data directory (created with mode 0700 when the secret is created)
  * @param env - environment (default `process.env`)
- * @throws ConfigError when the secret is malformed or its file is readable by others
- * @example `const { keyring } = loadKeyring('./.tessera');`
+ * @param options - `create`: write a new secret file when there is none (default true)
+ * @throws ConfigError when the secret is malformed, its file is readable by others, or
+ *   there is none and `create` is false
+ * @example `const { keyring } = loadKeyring('./.tessera', process.env, { create: false });`
  */
 export function loadKeyring(
   dataDir: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  options: { readonly create?: boolean } = {},
 ): LoadedKeyring {
   const build = (pairs: Array<{ id: string; secret: string }>, where: string) => {
     try {
@@ -63,8 +70,13 @@ export function loadKeyring(
       source: 'TESSERA_SECRET',
     };
   }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, SECRET_FILE);
+  if (options.create === false && !existsSync(file)) {
+    throw new ConfigError(
+      `no server secret in ${dataDir}; set TESSERA_SECRET to the service's secret or point --data-dir at the service's data directory`,
+    );
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   let created = false;
   try {
     writeFileSync(file, `k1:${generateServerSecret()}\n`, { mode: 0o600, flag: 'wx' });

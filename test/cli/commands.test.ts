@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createAccessTokens } from '../../src/access-tokens/index.js';
 import { exportCommand } from '../../src/cli/commands/export.js';
 import { importCommand } from '../../src/cli/commands/import.js';
@@ -136,6 +136,41 @@ describe('tessera migrate and sweep', () => {
     expect(unassigned.map((t) => t.id)).toEqual([ticket.info.id]);
     expect(await sessions.tokens.get({ id: bound.info.id })).toBeNull();
     await store.close();
+  });
+});
+
+describe('the server secret', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('is never created by a command other than serve', async () => {
+    vi.stubEnv('TESSERA_SECRET', '');
+    const dir = join(tmp(), 'empty');
+    for (const args of [
+      ['tokens', 'issue', '--owner', 'ci'],
+      ['tokens', 'list'],
+      ['sessions', 'list', '--owner', 'alice'],
+    ]) {
+      const r = await run([...args, '--data-dir', dir]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toBe(
+        `tessera ${args[0]}: no server secret in ${dir}; set TESSERA_SECRET to the service's secret or point --data-dir at the service's data directory\n`,
+      );
+      expect(r.out).toBe('');
+      expect(existsSync(join(dir, 'server-secret')), args.join(' ')).toBe(false);
+      expect(existsSync(join(dir, 'tessera.db')), args.join(' ')).toBe(false);
+    }
+  });
+
+  it('is read from TESSERA_SECRET or from the file the service created', async () => {
+    const dir = tmp();
+    vi.stubEnv('TESSERA_SECRET', 'k1:env-secret-0123456789abcdefghijklmnopqrstu');
+    expect((await run(['tokens', 'issue', '--owner', 'ci', '--data-dir', dir])).code).toBe(0);
+    expect(existsSync(join(dir, 'server-secret'))).toBe(false);
+    vi.stubEnv('TESSERA_SECRET', '');
+    loadKeyring(dir); // as the service's first start does
+    expect((await run(['tokens', 'issue', '--owner', 'ci', '--data-dir', dir])).code).toBe(0);
   });
 });
 

@@ -52,9 +52,10 @@ export const sessionsCommand: CliCommand = {
       throw new CliUsageError('sessions destroy needs --id <session id> or --owner <owner>');
     }
     const limit = intOption(values.limit, 'limit', 1000, 1, 1_000_000);
+    const keyring = await ctx.keyring(); // before the store: no file is created without a secret
     const store = await ctx.openStore();
     try {
-      const sessions = createSessions({ store, keyring: await ctx.keyring(), clock: ctx.clock });
+      const sessions = createSessions({ store, keyring, clock: ctx.clock });
       if (sub === 'destroy') {
         if (id !== undefined) {
           const ended = await sessions.destroy({ id });
