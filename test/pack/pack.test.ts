@@ -10,7 +10,8 @@
  * Install scripts are skipped: better-sqlite3's native addon would otherwise
  * be compiled from source; the test copies the one this checkout built (same
  * Node, same machine) instead. Optional peer drivers (ioredis, pg, the AWS
- * SDK) are installed beside it so the store subpaths import too.
+ * SDK) are installed beside it so the store subpaths import too; a subpath
+ * whose peer is missing fails under `CI=true` and is skipped loudly otherwise.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
@@ -144,12 +145,21 @@ describe('the packed package', () => {
       `const out = {};\nfor (const s of ${JSON.stringify(specifiers)}) {\n  try { out[s] = Object.keys(await import(s)).length; }\n  catch (e) { out[s] = e.code === 'ERR_MODULE_NOT_FOUND' ? 'missing:' + (/Cannot find package '([^']+)'/.exec(e.message) || [])[1] : String(e.message); }\n}\nconsole.log(JSON.stringify(out));\n`,
     );
     const esm = JSON.parse(sh(process.execPath, ['esm.mjs'], project)) as Record<string, unknown>;
-    const peerMissing = (v: unknown) =>
-      typeof v === 'string' && v.startsWith('missing:') && peers.includes(v.slice(8));
+    // Locally, a subpath may need an optional peer the npm cache does not hold: skipped with a
+    // loud warning. In CI every peer must be there, so nothing is skipped.
+    const ci = process.env.CI === 'true';
+    const skipped = new Set<string>();
+    const peerMissing = (s: string, v: unknown) => {
+      const missing =
+        typeof v === 'string' && v.startsWith('missing:') && peers.includes(v.slice(8));
+      if (missing && !ci) skipped.add(`${s} (needs ${(v as string).slice(8)})`);
+      return missing && !ci;
+    };
     for (const s of specifiers) {
-      // A subpath may need an optional peer the cache does not hold; any other failure fails.
-      if (peerMissing(esm[s])) continue;
-      expect(esm[s], s).toEqual(expect.any(Number));
+      if (peerMissing(s, esm[s])) continue;
+      expect(esm[s], `${s} from ESM${ci ? ' (CI: optional peers must be installed)' : ''}`).toEqual(
+        expect.any(Number),
+      );
       expect(esm[s], s).toBeGreaterThan(0);
     }
 
@@ -160,10 +170,18 @@ describe('the packed package', () => {
     const cjs = JSON.parse(sh(process.execPath, ['cjs.cjs'], project)) as Record<string, unknown>;
     for (const s of specifiers) {
       // Only a module with top-level await cannot be required (ERR_REQUIRE_ASYNC_MODULE).
-      if (cjs[s] === 'ERR_REQUIRE_ASYNC_MODULE' || peerMissing(cjs[s])) continue;
-      expect(cjs[s], s).toEqual(expect.any(Number));
+      if (cjs[s] === 'ERR_REQUIRE_ASYNC_MODULE' || peerMissing(s, cjs[s])) continue;
+      expect(
+        cjs[s],
+        `${s} from CommonJS${ci ? ' (CI: optional peers must be installed)' : ''}`,
+      ).toEqual(expect.any(Number));
     }
     expect(cjs.tessera).toEqual(expect.any(Number));
+    if (skipped.size > 0) {
+      console.warn(
+        `\n!!! not imported, an optional peer is missing from the npm cache (a failure in CI): ${[...skipped].join(', ')} !!!\n`,
+      );
+    }
   });
 
   it('runs `npx tessera --help`', () => {
