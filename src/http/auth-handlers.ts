@@ -17,6 +17,7 @@ import {
   json,
   NO_STORE,
   oauthError,
+  oauthThrottled,
   seedError,
 } from './responses.js';
 import {
@@ -189,12 +190,7 @@ export function createAuthHandlers(options: AuthHandlerOptions): AuthHandlers {
     if (!verified.ok && verified.throttled) {
       const retry = { 'retry-after': String(verified.retryAfterSeconds) };
       return oauth
-        ? oauthError(
-            429,
-            'slow_down',
-            `Too many attempts; retry after ${verified.retryAfterSeconds} s`,
-            retry,
-          )
+        ? oauthThrottled(verified.retryAfterSeconds)
         : seedError(429, 'Too many requests', {}, { ...NO_STORE, ...retry });
     }
     if (!verified.ok) {

@@ -12,7 +12,15 @@ import type { JwtSignerVerifier } from '../jwt/types.js';
 import { looksLikeJwt, parseAuthorization, restorePlus } from './credentials.js';
 import type { JwtGuard } from './guard.js';
 import type { PatGate } from './pat-gate.js';
-import { basicChallenge, bearerChallenge, empty, json, NO_STORE, oauthError } from './responses.js';
+import {
+  basicChallenge,
+  bearerChallenge,
+  empty,
+  json,
+  NO_STORE,
+  oauthError,
+  oauthThrottled,
+} from './responses.js';
 import {
   type AccessTokenMethods,
   type HttpRequest,
@@ -97,12 +105,7 @@ export function createCallerAuth(deps: {
     if (!r.ok && r.throttled) {
       return {
         ok: false,
-        response: oauthError(
-          429,
-          'slow_down',
-          `Too many attempts; retry after ${r.retryAfterSeconds} s`,
-          { 'retry-after': String(r.retryAfterSeconds) },
-        ),
+        response: oauthThrottled(r.retryAfterSeconds),
       };
     }
     if (!r.ok) {
@@ -246,14 +249,7 @@ export function createRevoke(deps: {
     }
     const r = await gate.verify(token, req.ip, false);
     if (!r.ok && r.throttled) {
-      return oauthError(
-        429,
-        'slow_down',
-        `Too many attempts; retry after ${r.retryAfterSeconds} s`,
-        {
-          'retry-after': String(r.retryAfterSeconds),
-        },
-      );
+      return oauthThrottled(r.retryAfterSeconds);
     }
     if (!r.ok) return done();
     if (r.record.tokenId !== caller.tokenId && !caller.admin) return notYours();

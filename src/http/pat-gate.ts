@@ -1,32 +1,47 @@
 /**
  * The one place where presented PATs are verified over HTTP: brute-force
- * throttling (per client IP, counted before the costly verification, and per
- * token id, counted on failures) in a Tessera store, and the bootstrap policy
- * (only for an unknown token id, never on every failed login).
+ * throttling in a Tessera store, and the bootstrap policy (only for an
+ * unknown token id, never on every failed login).
+ *
+ * Throttling policy (both windows in `throttle.store`, shared by every
+ * instance on that store):
+ * - per client IP: every attempt counts, before the costly verification
+ *   (default 30 per minute);
+ * - per (token id, client source): a failure budget (default 10 per 5
+ *   minutes), charged atomically before the secret is evaluated and given
+ *   back when it was right, so parallel wrong guesses never get more
+ *   evaluations than the budget, and right secrets never use it up. It is
+ *   kept per source (the IP, or its /64 for IPv6) because token ids are not
+ *   secret: a budget per id alone would let anyone lock the owner out. A
+ *   source whose budget is spent gets 429 without evaluation, even with the
+ *   right secret; the owner, from elsewhere, is not affected. See
+ *   {@link createTokenIdBudget}.
  * @module
  */
 import { type Clock, systemClock } from '../core/clock.js';
-import { hitThrottle, retryAfterSeconds, type ThrottleRule } from '../core/throttle.js';
-import type { RecordRef, Store } from '../stores/contract.js';
+import { hitThrottle, type ThrottleRule } from '../core/throttle.js';
+import type { Store } from '../stores/contract.js';
 import { defaultTokenIdOf } from './credentials.js';
+import { type BudgetTicket, createTokenIdBudget, type TokenIdBudget } from './token-id-budget.js';
 import type {
   AccessTokenMethods,
   AuthHandlerOptions,
   HttpLogger,
   PatRecord,
   PatThrottleOptions,
+  PatVerifyResult,
 } from './types.js';
 
 /** Default per-IP rule: 30 attempts a minute. */
 export const DEFAULT_PER_IP_RULE: ThrottleRule = Object.freeze({ limit: 30, windowSeconds: 60 });
-/** Default per-token-id rule: 10 failures per 5 minutes. */
+/** Default per-(token id, source) rule: 10 failures per 5 minutes. */
 export const DEFAULT_PER_TOKEN_ID_RULE: ThrottleRule = Object.freeze({
   limit: 10,
   windowSeconds: 300,
 });
 /** Default store collection of the throttle windows. */
 export const DEFAULT_THROTTLE_COLLECTION = 'http-throttle';
-/** Longest PAT string looked at; longer ones fail without a store read. */
+/** Longest PAT string looked at, characters; longer ones fail without a store read. */
 export const MAX_PRESENTED_TOKEN_LENGTH = 512;
 
 /** Outcome of {@link PatGate.verify}. */
@@ -48,17 +63,22 @@ interface Windows {
   readonly store: Store;
   readonly collection: string;
   readonly perIp: ThrottleRule | null;
-  readonly perTokenId: ThrottleRule | null;
+  readonly perTokenId: TokenIdBudget | null;
 }
 
-function windowsOf(throttle: PatThrottleOptions | false | undefined): Windows | null {
+function windowsOf(throttle: PatThrottleOptions | false | undefined, clock: Clock): Windows | null {
   if (!throttle) return null;
+  const collection = throttle.collection ?? DEFAULT_THROTTLE_COLLECTION;
+  const rule =
+    throttle.perTokenId === false ? null : (throttle.perTokenId ?? DEFAULT_PER_TOKEN_ID_RULE);
   return {
     store: throttle.store,
-    collection: throttle.collection ?? DEFAULT_THROTTLE_COLLECTION,
+    collection,
     perIp: throttle.perIp === false ? null : (throttle.perIp ?? DEFAULT_PER_IP_RULE),
     perTokenId:
-      throttle.perTokenId === false ? null : (throttle.perTokenId ?? DEFAULT_PER_TOKEN_ID_RULE),
+      rule === null
+        ? null
+        : createTokenIdBudget({ store: throttle.store, collection, rule, clock }),
   };
 }
 
@@ -86,47 +106,45 @@ export function createPatGate(
   const pat: AccessTokenMethods = options.pat;
   const clock: Clock = options.clock ?? systemClock;
   const logger: HttpLogger | undefined = options.logger;
-  const windows = windowsOf(options.throttle);
+  const windows = windowsOf(options.throttle, clock);
   const tokenIdOf = options.tokenIdOf ?? defaultTokenIdOf;
   const bootstrapOwner = options.bootstrapOwner ?? 'admin';
   const canBootstrap = options.bootstrap !== false && typeof pat.bootstrap === 'function';
-  const idRef = (w: Windows, tokenId: string): RecordRef => ({
-    collection: w.collection,
-    key: `id:${tokenId}`,
-  });
 
-  async function before(ip: string, tokenId: string | null): Promise<number> {
-    if (windows === null) return 0;
-    const now = clock.now();
+  /** Charge the windows; the seconds to wait when refused, else the ticket to refund. */
+  async function charge(
+    ip: string,
+    tokenId: string | null,
+  ): Promise<{ wait: number; ticket: BudgetTicket | null }> {
+    if (windows === null) return { wait: 0, ticket: null };
     if (windows.perIp !== null) {
       const r = await hitThrottle(
         windows.store,
         { collection: windows.collection, key: ipKey(ip) },
         windows.perIp,
-        now,
+        clock.now(),
       );
-      if (!r.allowed) return r.retryAfterSeconds;
+      if (!r.allowed) return { wait: r.retryAfterSeconds, ticket: null };
     }
-    if (windows.perTokenId !== null && tokenId !== null) {
-      const w = await windows.store.get(idRef(windows, tokenId));
-      const limit = windows.perTokenId.limit ?? 1;
-      const live = w !== null && (w.expiresAt === null || w.expiresAt > now);
-      if (live && typeof w.data.count === 'number' && w.data.count >= limit) {
-        return retryAfterSeconds(w, now);
-      }
-    }
-    return 0;
+    if (windows.perTokenId === null || tokenId === null) return { wait: 0, ticket: null };
+    const c = await windows.perTokenId.charge(tokenId, ip);
+    return c.ok ? { wait: 0, ticket: c.ticket } : { wait: c.retryAfterSeconds, ticket: null };
   }
 
-  async function failed(tokenId: string | null): Promise<void> {
-    if (windows === null || windows.perTokenId === null || tokenId === null) return;
-    await hitThrottle(windows.store, idRef(windows, tokenId), windows.perTokenId, clock.now());
+  async function refund(ticket: BudgetTicket | null, tokenId: string | null): Promise<void> {
+    if (ticket === null || windows?.perTokenId == null) return;
+    try {
+      await windows.perTokenId.refund(ticket);
+    } catch (err) {
+      // The secret was right: a lost refund only costs this source one attempt.
+      logger?.warn({ err, tokenId }, 'tessera: throttle refund failed');
+    }
   }
 
   return Object.freeze({
     async verify(token: string, ip: string, allowBootstrap: boolean): Promise<GateResult> {
       const tokenId = token.length <= MAX_PRESENTED_TOKEN_LENGTH ? tokenIdOf(token) : null;
-      const wait = await before(ip, tokenId);
+      const { wait, ticket } = await charge(ip, tokenId);
       if (wait > 0) {
         logger?.warn({ ip, tokenId }, 'tessera: PAT verification throttled');
         return { ok: false, throttled: true, retryAfterSeconds: wait };
@@ -134,7 +152,14 @@ export function createPatGate(
       if (token.length > MAX_PRESENTED_TOKEN_LENGTH) {
         return { ok: false, throttled: false, reason: 'invalid_format' };
       }
-      let result = await pat.verify(token);
+      let result: PatVerifyResult;
+      try {
+        result = await pat.verify(token);
+      } catch (err) {
+        // Nothing was learnt about the secret: the attempt is not a failure.
+        await refund(ticket, tokenId);
+        throw err;
+      }
       if (!result.valid && result.reason === 'not_found' && allowBootstrap && canBootstrap) {
         try {
           const boot = await pat.bootstrap?.(token, { owner: bootstrapOwner });
@@ -143,8 +168,10 @@ export function createPatGate(
           logger?.warn({ err, tokenId }, 'tessera: bootstrap failed');
         }
       }
-      if (result.valid) return { ok: true, record: result.record };
-      await failed(tokenId);
+      if (result.valid) {
+        await refund(ticket, tokenId);
+        return { ok: true, record: result.record };
+      }
       logger?.warn({ reason: result.reason, tokenId }, 'tessera: PAT verification failed');
       return { ok: false, throttled: false, reason: result.reason };
     },

@@ -49,6 +49,33 @@ export function oauthError(
   return json(status, { error, error_description: description }, { ...NO_STORE, ...headers });
 }
 
+/**
+ * The RFC 6749 answer to a throttled client authentication: 429 with
+ * `Retry-After` and `error: "invalid_request"`, never cached.
+ *
+ * RFC 6749 §5.2 has no code for throttling (`slow_down` belongs to the RFC
+ * 8628 device flow). Of the two candidates, `invalid_client` means "client
+ * authentication failed" and obliges a 401 with `WWW-Authenticate` when the
+ * client used the `Authorization` header; it would tell a client holding the
+ * right secret that its secret is wrong, and some clients drop or rotate
+ * credentials on it. `invalid_request` ("the request ... is otherwise
+ * malformed": here, refused as sent) says nothing about the secret, and its
+ * default status (400 "unless specified otherwise") is the one replaced by
+ * the more precise 429 of RFC 6585, whose `Retry-After` tells the client when
+ * to try again.
+ *
+ * @param retryAfterSeconds - whole seconds until a retry may succeed (>= 1)
+ * @example `return oauthThrottled(42); // 429 { error: 'invalid_request', ... }, Retry-After: 42`
+ */
+export function oauthThrottled(retryAfterSeconds: number): HttpResponse {
+  return oauthError(
+    429,
+    'invalid_request',
+    `Too many attempts; retry after ${retryAfterSeconds} s`,
+    { 'retry-after': String(retryAfterSeconds) },
+  );
+}
+
 function quote(v: string): string {
   return `"${v.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '?')}"`;
 }

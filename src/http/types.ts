@@ -138,13 +138,22 @@ export interface HttpLogger {
   error(obj: object, msg?: string): void;
 }
 
-/** Throttling of PAT verification (token endpoint, introspection and revocation callers). */
+/**
+ * Throttling of PAT verification (token endpoint, introspection and
+ * revocation callers). Refusals answer 429 with `Retry-After`.
+ */
 export interface PatThrottleOptions {
-  /** Where the windows live (any Tessera store). */
+  /** Where the windows live (any Tessera store; instances sharing it share the windows). */
   readonly store: Store;
-  /** Attempts per client IP, counted before verification (default 30 per 60 s); false: off. */
+  /** Attempts per client IP, every one counted before verification (default 30 per 60 s); false: off. */
   readonly perIp?: ThrottleRule | false;
-  /** Failed attempts per token id (default 10 per 300 s); false: off. */
+  /**
+   * Failure budget per (token id, client source: the IP, or its /64 for IPv6),
+   * default 10 per 300 s; false: off. Each attempt is charged atomically before
+   * its secret is evaluated and given back when the secret was right, so
+   * parallel guesses never get more evaluations than `limit`. Kept per source
+   * so that nobody can lock a token's owner out by failing with its (public) id.
+   */
   readonly perTokenId?: ThrottleRule | false;
   /** Store collection (default `http-throttle`). */
   readonly collection?: string;

@@ -24,6 +24,8 @@ export interface CaseRequest {
   /** Sent with `Transfer-Encoding: chunked` and no `Content-Length` (as `contentType`, default JSON). */
   readonly chunked?: ChunkedBody;
   readonly contentType?: string;
+  /** Send from this loopback address (e.g. `127.0.0.2`; the servers listen on 127.0.0.1). */
+  readonly from?: string;
 }
 
 /** What must come back. */
@@ -414,36 +416,50 @@ export const CASES: readonly HttpCase[] = [
 
   // --- throttling -----------------------------------------------------------
   {
-    name: 'throttle: failures per token id are capped, then even the right secret gets 429 + Retry-After',
+    name: 'throttle: wrong secrets spend the budget of (token id, source); that source then gets 429 even with the right secret, the owner elsewhere still exchanges',
     steps: [
-      step(
-        (fx) => ({
-          method: 'POST',
-          path: `${T.tight}/token`,
-          json: { client_secret: `${fx.userPat.slice(0, -5)}AAAA=` },
-        }),
-        { status: 401 },
-      ),
-      step(
-        (fx) => ({
-          method: 'POST',
-          path: `${T.tight}/token`,
-          json: { client_secret: `${fx.userPat.slice(0, -5)}BBBB=` },
-        }),
-        { status: 401 },
+      ...['AAAA=', 'BBBB='].map((tail) =>
+        step(
+          (fx) => ({
+            method: 'POST',
+            path: `${T.tight}/token`,
+            json: { client_secret: `${fx.userPat.slice(0, -5)}${tail}` },
+          }),
+          { status: 401 },
+        ),
       ),
       step(
         (fx) => ({ method: 'POST', path: `${T.tight}/token`, json: { client_secret: fx.userPat } }),
         {
           status: 429,
-          headers: { 'retry-after': /^[1-9]\d*$/ },
+          headers: { ...NO_STORE, 'retry-after': /^[1-9]\d*$/ },
           body: { error: { message: 'Too many requests' } },
         },
+      ),
+      ...[0, 1].map(() =>
+        step(
+          (fx) => ({
+            method: 'POST',
+            path: `${T.tight}/token`,
+            json: { client_secret: fx.userPat },
+            from: '127.0.0.2',
+          }),
+          { status: 200, check: tokenResponse('user') },
+        ),
+      ),
+      step(
+        (fx) => ({
+          method: 'POST',
+          path: `${T.tight}/token`,
+          json: { client_secret: `${fx.userPat.slice(0, -5)}CCCC=` },
+          from: '127.0.0.2',
+        }),
+        { status: 401 },
       ),
     ],
   },
   {
-    name: 'throttle: attempts per IP are capped (oauth style answers slow_down)',
+    name: 'throttle: attempts per IP are capped (oauth style: 429 invalid_request, Retry-After)',
     steps: [
       ...[0, 1, 2].map(() =>
         step(
@@ -464,7 +480,7 @@ export const CASES: readonly HttpCase[] = [
         {
           status: 429,
           headers: { ...NO_STORE, 'retry-after': /^[1-9]\d*$/ },
-          body: { error: 'slow_down', error_description: expect.any(String) },
+          body: { error: 'invalid_request', error_description: expect.any(String) },
         },
       ),
     ],
@@ -1290,13 +1306,21 @@ async function send(
   req: CaseRequest,
 ): Promise<{ response: Response; chunked?: ChunkedResult }> {
   const headers: Record<string, string> = { ...(req.headers ?? {}) };
-  if (req.chunked !== undefined) {
-    headers['content-type'] = req.contentType ?? 'application/json';
+  if (req.chunked !== undefined || req.from !== undefined) {
+    let body: ChunkedBody | undefined = req.chunked;
+    if (body !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
+    else if (req.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = { whole: JSON.stringify(req.json) };
+    } else if (req.form !== undefined || req.raw !== undefined) {
+      throw new Error('from: only with json or chunked bodies');
+    }
     const chunked = await sendChunked(
       `${base}${req.path}`,
       req.method ?? 'POST',
       headers,
-      req.chunked,
+      body ?? { whole: '' },
+      req.from,
     );
     return { response: chunked.response, chunked };
   }

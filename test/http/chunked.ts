@@ -1,8 +1,9 @@
 /**
- * Requests with `Transfer-Encoding: chunked` (no `Content-Length`), sent with
- * node:http because fetch cannot tell when the answer came relative to the
- * upload: a body in pieces, or a flood of bytes that stops as soon as the
- * server answers.
+ * Requests sent with node:http, for what fetch cannot do: bodies with
+ * `Transfer-Encoding: chunked` (no `Content-Length`) in pieces, or a flood of
+ * bytes that stops as soon as the server answers (fetch cannot tell when the
+ * answer came relative to the upload); and requests from another loopback
+ * address (`localAddress`, e.g. 127.0.0.2), for per-client throttling.
  */
 import { request } from 'node:http';
 
@@ -20,8 +21,10 @@ export interface ChunkedResult {
   readonly memoryGrowthBytes: number;
 }
 
-/** The body of a chunked request. */
+/** The body of a request sent with node:http. */
 export type ChunkedBody =
+  /** One piece, sent with `Content-Length`. */
+  | { readonly whole: string }
   /** These pieces, each written as one chunk. */
   | { readonly pieces: readonly string[] }
   /** `{"state":"aaaa…` in 64 KiB chunks, up to `bytes`; never completed if answered first. */
@@ -35,15 +38,17 @@ function heapAndBuffers(): number {
 }
 
 /**
- * Send a chunked request and collect the answer.
+ * Send a request and collect the answer.
  * @param url - absolute URL
- * @param headers - request headers (no content-length is sent)
+ * @param headers - request headers (content-length only for `whole` bodies)
+ * @param localAddress - the client address to send from (default: the system's choice)
  */
 export function sendChunked(
   url: string,
   method: string,
   headers: Record<string, string>,
   body: ChunkedBody,
+  localAddress?: string,
 ): Promise<ChunkedResult> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
@@ -51,7 +56,17 @@ export function sendChunked(
     let sent = 0;
     let ended = false;
     let answered = false;
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method, headers });
+    const req = request({
+      host: u.hostname,
+      port: u.port,
+      path: `${u.pathname}${u.search}`,
+      method,
+      headers:
+        'whole' in body
+          ? { ...headers, 'content-length': String(Buffer.byteLength(body.whole)) }
+          : headers,
+      ...(localAddress !== undefined ? { localAddress } : {}),
+    });
     req.on('response', (res) => {
       answered = true;
       const growth = heapAndBuffers() - before;
@@ -81,6 +96,12 @@ export function sendChunked(
     req.on('error', (err) => {
       if (!answered) reject(err);
     });
+    if ('whole' in body) {
+      sent = Buffer.byteLength(body.whole);
+      ended = true;
+      req.end(body.whole);
+      return;
+    }
     if ('pieces' in body) {
       for (const p of body.pieces) {
         sent += Buffer.byteLength(p);
