@@ -32,7 +32,17 @@ export interface PlannedOp {
   readonly followUp: boolean;
 }
 
-const newId = () => randomBytes(8).toString('hex');
+/**
+ * Incarnation ids only need to be unique (they tell one lifetime of a record
+ * key from the next): a random per-process prefix and a counter, no CSPRNG
+ * call per write.
+ */
+const ID_PREFIX = randomBytes(6).toString('hex');
+let idCounter = 0;
+const newId = () => {
+  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${ID_PREFIX}${idCounter.toString(36)}`;
+};
 
 export function checkMode(mode: unknown): void {
   if (mode !== 'insert' && mode !== 'upsert' && mode !== 'replace') {

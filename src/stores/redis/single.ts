@@ -17,6 +17,17 @@ export interface SingleCall {
   readonly args: string[];
 }
 
+/** The KEYS index (from 1) of `key`, appending it on first use. */
+function slotOf(K: string[], slots: Map<string, string>, key: string): string {
+  let i = slots.get(key);
+  if (i === undefined) {
+    K.push(key);
+    i = String(K.length);
+    slots.set(key, i);
+  }
+  return i;
+}
+
 /**
  * Build the call: record keys first (op i addresses KEYS[i + 1]), then the
  * entry keys, each once. Ops that may change entries carry an ENTRY spec
@@ -31,16 +42,7 @@ export function singleCall(
 ): SingleCall {
   const K: string[] = [];
   for (const p of planned) K.push(keys.record(p.ref.collection, p.ref.partition, p.ref.key));
-  const slots = new Map<string, number>();
-  const slot = (key: string): string => {
-    let i = slots.get(key);
-    if (i === undefined) {
-      K.push(key);
-      i = K.length;
-      slots.set(key, i);
-    }
-    return String(i);
-  };
+  const slots = new Map<string, string>();
   const args: string[] = [String(now), String(gcGraceMs)];
   for (let i = 0; i < planned.length; i++) {
     const p = planned[i] as PlannedOp;
@@ -53,10 +55,10 @@ export function singleCall(
         args.push(
           memberOf(key, partition),
           c,
-          slot(keys.listZ(c)),
-          slot(keys.listH(c)),
-          slot(keys.expiry(c)),
-          slot(keys.collections()),
+          slotOf(K, slots, keys.listZ(c)),
+          slotOf(K, slots, keys.listH(c)),
+          slotOf(K, slots, keys.expiry(c)),
+          slotOf(K, slots, keys.collections()),
         );
         const values = new Map<string, [string, string]>();
         for (const [name, value] of p.intent?.indexValues ?? []) {
@@ -67,8 +69,8 @@ export function singleCall(
           args.push(
             name,
             value,
-            slot(keys.indexZ(c, name, value)),
-            slot(keys.indexH(c, name, value)),
+            slotOf(K, slots, keys.indexZ(c, name, value)),
+            slotOf(K, slots, keys.indexH(c, name, value)),
           );
         }
       }

@@ -110,6 +110,138 @@ export interface Shaped {
 
 class Malformed extends Error {}
 
+/** Reads ARGV tokens: structure into the key, values into the compiled ARGV (no per-call closures). */
+class Reader {
+  readonly key: string[];
+  readonly argv: string[];
+  pos = 2;
+
+  constructor(
+    readonly args: readonly string[],
+    single: boolean,
+  ) {
+    this.key = [single ? 'S' : 'C'];
+    this.argv = [args[0] as string, args[1] as string];
+  }
+
+  next(): string {
+    if (this.pos >= this.args.length) throw new Malformed('truncated');
+    return this.args[this.pos++] as string;
+  }
+
+  /** A structural token. */
+  s(): string {
+    const t = this.next();
+    this.key.push(t);
+    return t;
+  }
+
+  /** A value token: its position in the compiled ARGV. */
+  v(): Arg {
+    this.argv.push(this.next());
+    return this.argv.length;
+  }
+
+  count(): number {
+    const n = Number(this.s());
+    if (!Number.isSafeInteger(n) || n < 0) throw new Malformed('count');
+    return n;
+  }
+
+  /** A value that may be absent (`none`): presence is structure. */
+  optional(none: string): Arg | null {
+    if (this.args[this.pos] === none) {
+      this.pos++;
+      this.key.push('-');
+      return null;
+    }
+    this.key.push('+');
+    return this.v();
+  }
+
+  where(): WhereShape | null {
+    const version = this.optional('');
+    const liveAt = this.optional('');
+    const n = this.count();
+    const fields: CondShape[] = [];
+    for (let i = 0; i < n; i++) {
+      const field = this.s();
+      const op = this.s();
+      const value = this.v();
+      fields.push({ field, op, value, isnum: this.s() === '1' });
+    }
+    return version === null && liveAt === null && n === 0 ? null : { version, liveAt, fields };
+  }
+
+  input(): InputShape {
+    const expiresAt = this.optional('-1');
+    const data: Array<[string, Arg]> = [];
+    for (let n = this.count(); n > 0; n--) data.push([this.s(), this.v()]);
+    const index: Array<[string, Arg]> = [];
+    for (let n = this.count(); n > 0; n--) index.push([this.s(), this.v()]);
+    return { expiresAt, data, index };
+  }
+
+  items(): Array<[string, Arg[]]> {
+    const out: Array<[string, Arg[]]> = [];
+    for (let n = this.count(); n > 0; n--) {
+      const f = this.s();
+      const list: Arg[] = [];
+      for (let k = this.count(); k > 0; k--) list.push(this.v());
+      out.push([f, list]);
+    }
+    return out;
+  }
+
+  mutation(): MutationShape {
+    const set: Array<[string, Arg]> = [];
+    for (let n = this.count(); n > 0; n--) set.push([this.s(), this.v()]);
+    const inc: Array<[string, Arg]> = [];
+    for (let n = this.count(); n > 0; n--) inc.push([this.s(), this.v()]);
+    const unset: string[] = [];
+    for (let n = this.count(); n > 0; n--) unset.push(this.s());
+    const add = this.items();
+    const remove = this.items();
+    let expiresAt: MutationShape['expiresAt'];
+    const e = this.args[this.pos];
+    if (e === '') {
+      this.pos++;
+      this.key.push('=');
+      expiresAt = 'keep';
+    } else if (e === '-1') {
+      this.pos++;
+      this.key.push('-');
+      expiresAt = 'none';
+    } else {
+      this.key.push('+');
+      expiresAt = this.v();
+    }
+    const index: Array<[string, Arg | null]> = [];
+    for (let n = this.count(); n > 0; n--) index.push([this.s(), this.optional('')]);
+    return { set, inc, unset, add, remove, expiresAt, index };
+  }
+
+  entry(): EntryShape | null {
+    if (this.args[this.pos] === '') {
+      this.pos++;
+      this.key.push('-');
+      return null;
+    }
+    this.key.push('+');
+    const member = this.v();
+    const collection = this.v();
+    const lz = this.v();
+    const lh = this.v();
+    const x = this.v();
+    const cols = this.v();
+    const ix: Array<{ name: string; value: Arg; iz: Arg; ih: Arg }> = [];
+    for (let n = this.count(); n > 0; n--) {
+      ix.push({ name: this.s(), value: this.v(), iz: this.v(), ih: this.v() });
+    }
+    return { member, collection, lz, lh, x, cols, ix };
+  }
+}
+
 /**
  * Split the write script's ARGV into shape and values.
  * @param args - ARGV of the interpreted write script (`now`, grace, ops)
@@ -117,138 +249,33 @@ class Malformed extends Error {}
  * @throws Error for ARGV that the interpreted script would refuse (callers then use it)
  */
 export function shapeOf(args: readonly string[], single: boolean): Shaped {
-  const key: string[] = [single ? 'S' : 'C'];
-  const argv: string[] = [args[0] as string, args[1] as string];
-  let pos = 2;
-  const next = (): string => {
-    if (pos >= args.length) throw new Malformed('truncated');
-    return args[pos++] as string;
-  };
-  const s = (): string => {
-    const t = next();
-    key.push(t);
-    return t;
-  };
-  const v = (): Arg => {
-    argv.push(next());
-    return argv.length;
-  };
-  const count = (): number => {
-    const n = Number(s());
-    if (!Number.isSafeInteger(n) || n < 0) throw new Malformed('count');
-    return n;
-  };
-  /** A value that may be absent (`''`): presence is structure. */
-  const optional = (none: string): Arg | null => {
-    if (args[pos] === none) {
-      pos++;
-      key.push('-');
-      return null;
-    }
-    key.push('+');
-    return v();
-  };
-  const where = (): WhereShape | null => {
-    const version = optional('');
-    const liveAt = optional('');
-    const n = count();
-    const fields: CondShape[] = [];
-    for (let i = 0; i < n; i++) {
-      const field = s();
-      const op = s();
-      const value = v();
-      fields.push({ field, op, value, isnum: s() === '1' });
-    }
-    return version === null && liveAt === null && n === 0 ? null : { version, liveAt, fields };
-  };
-  const input = (): InputShape => {
-    const expiresAt = optional('-1');
-    const data: Array<[string, Arg]> = [];
-    for (let n = count(); n > 0; n--) data.push([s(), v()]);
-    const index: Array<[string, Arg]> = [];
-    for (let n = count(); n > 0; n--) index.push([s(), v()]);
-    return { expiresAt, data, index };
-  };
-  const items = (): Array<[string, Arg[]]> => {
-    const out: Array<[string, Arg[]]> = [];
-    for (let n = count(); n > 0; n--) {
-      const f = s();
-      const list: Arg[] = [];
-      for (let k = count(); k > 0; k--) list.push(v());
-      out.push([f, list]);
-    }
-    return out;
-  };
-  const mutation = (): MutationShape => {
-    const set: Array<[string, Arg]> = [];
-    for (let n = count(); n > 0; n--) set.push([s(), v()]);
-    const inc: Array<[string, Arg]> = [];
-    for (let n = count(); n > 0; n--) inc.push([s(), v()]);
-    const unset: string[] = [];
-    for (let n = count(); n > 0; n--) unset.push(s());
-    const add = items();
-    const remove = items();
-    let expiresAt: MutationShape['expiresAt'];
-    if (args[pos] === '') {
-      pos++;
-      key.push('=');
-      expiresAt = 'keep';
-    } else if (args[pos] === '-1') {
-      pos++;
-      key.push('-');
-      expiresAt = 'none';
-    } else {
-      key.push('+');
-      expiresAt = v();
-    }
-    const index: Array<[string, Arg | null]> = [];
-    for (let n = count(); n > 0; n--) index.push([s(), optional('')]);
-    return { set, inc, unset, add, remove, expiresAt, index };
-  };
-  const entry = (): EntryShape | null => {
-    if (args[pos] === '') {
-      pos++;
-      key.push('-');
-      return null;
-    }
-    key.push('+');
-    const member = v();
-    const collection = v();
-    const lz = v();
-    const lh = v();
-    const x = v();
-    const cols = v();
-    const ix: Array<{ name: string; value: Arg; iz: Arg; ih: Arg }> = [];
-    for (let n = count(); n > 0; n--) ix.push({ name: s(), value: v(), iz: v(), ih: v() });
-    return { member, collection, lz, lh, x, cols, ix };
-  };
-
+  const r = new Reader(args, single);
   const ops: OpShape[] = [];
-  while (pos < args.length) {
-    const t = s();
-    const k = Number(s());
+  while (r.pos < args.length) {
+    const t = r.s();
+    const k = Number(r.s());
     if (!Number.isSafeInteger(k) || k < 1) throw new Malformed('key index');
-    const e = single && t !== 'check' ? entry() : null;
+    const e = single && t !== 'check' ? r.entry() : null;
     if (t === 'put') {
-      const incarnation = v();
-      const mode = s();
+      const incarnation = r.v();
+      const mode = r.s();
       if (mode !== 'insert' && mode !== 'upsert' && mode !== 'replace') throw new Malformed('mode');
-      ops.push({ t, k, entry: e, incarnation, mode, where: where(), input: input() });
+      ops.push({ t, k, entry: e, incarnation, mode, where: r.where(), input: r.input() });
     } else if (t === 'update') {
-      const incarnation = v();
-      const w = where();
-      const create = s() === '1' ? input() : null;
-      ops.push({ t, k, entry: e, incarnation, where: w, create, mutation: mutation() });
+      const incarnation = r.v();
+      const w = r.where();
+      const create = r.s() === '1' ? r.input() : null;
+      ops.push({ t, k, entry: e, incarnation, where: w, create, mutation: r.mutation() });
     } else if (t === 'delete') {
-      ops.push({ t, k, entry: e, where: where() });
+      ops.push({ t, k, entry: e, where: r.where() });
     } else if (t === 'check') {
-      const absent = s() === '1';
-      ops.push({ t, k, absent, where: where() });
+      const absent = r.s() === '1';
+      ops.push({ t, k, absent, where: r.where() });
     } else if (t === 'expire') {
-      ops.push({ t, k, entry: e, cutoff: v() });
+      ops.push({ t, k, entry: e, cutoff: r.v() });
     } else {
       throw new Malformed('op type');
     }
   }
-  return { key: key.join('\u0001'), argv, ops, single };
+  return { key: r.key.join('\u0001'), argv: r.argv, ops, single };
 }
