@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { ConflictError, InvalidInputError, NotFoundError, ThrottledError } from '../core/errors.js';
 import type { HmacHasher } from '../core/hashing.js';
 import type { Keyring } from '../core/keyring.js';
-import { randomId62, randomUUID } from '../core/random.js';
+import { randomSecret, randomUUID } from '../core/random.js';
 import { retryAfterSeconds } from '../core/throttle.js';
 import type { JsonObject, Store, TransactOp } from '../stores/contract.js';
 import type { Lookups } from './lookups.js';
@@ -108,7 +108,8 @@ export async function createChallenge(
     settings,
     hash: null,
     kid: null,
-    instance: randomId62(16),
+    // 96 random bits in 16 base64url characters (one CSPRNG call, not one per character).
+    instance: randomSecret(12),
     generation: 1,
     createdAt: now,
     ttl,
