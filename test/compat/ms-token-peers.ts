@@ -65,15 +65,37 @@ export async function openRedis4(url: string): Promise<Redis4> {
   return client;
 }
 
-/** Delete every key whose name starts with `prefix` (ms-token's raw layout), on one server. */
-export async function scrubPrefix(client: Redis4, prefix: string): Promise<number> {
+/** Every key whose name starts with `prefix` (ms-token's raw layout), on every master. */
+export async function scanRaw(client: Redis4, prefix: string): Promise<string[]> {
   const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  let cursor = '0';
-  let n = 0;
-  do {
-    const [next, found] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) n += await client.del(...found);
-  } while (cursor !== '0');
-  return n;
+  const c = client as unknown as { isCluster?: boolean; nodes(role: string): Redis4[] };
+  const nodes = c.isCluster === true ? c.nodes('master') : [client];
+  const out: string[] = [];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      out.push(...found);
+    } while (cursor !== '0');
+  }
+  return out.sort();
+}
+
+/** Delete every key whose name starts with `prefix` (ms-token's raw layout). */
+export async function scrubPrefix(client: Redis4, prefix: string): Promise<number> {
+  const keys = await scanRaw(client, prefix);
+  for (const key of keys) await client.del(key);
+  return keys.length;
+}
+
+/** Open an ioredis 4 `Cluster` on `nodes` and wait until it is ready. */
+export async function openCluster4(
+  nodes: ReadonlyArray<{ host: string; port: number }>,
+): Promise<Redis4> {
+  const IoRedis = loadIoRedis4();
+  const client = new IoRedis.Cluster(nodes);
+  client.on('error', () => {});
+  if (client.status !== 'ready') await new Promise((r) => client.once('ready', r));
+  return client;
 }

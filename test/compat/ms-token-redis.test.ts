@@ -17,7 +17,8 @@ import {
   redisBinariesAvailable,
 } from '../support/backends.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
-import { gatePeers, loadIoRedis4 } from './ms-token-peers.js';
+import { defineMigrationScenarios } from './ms-token-migration-scenarios.js';
+import { gatePeers, loadIoRedis4, openCluster4 } from './ms-token-peers.js';
 
 const SHARED_SECRET = '12345678901234567890123456789012';
 
@@ -121,6 +122,22 @@ function flows(name: string, connect: () => Redis | Cluster) {
       expect((await rejection(tm.verify(secret as string))).message).toBe('404');
     });
 
+    it('works under a prefix without a hash tag (the fallback to ms-token keys stays out of the way)', async () => {
+      const prefix = `ms-token-test:${randomSuffix(6)}:`;
+      prefixes.push(prefix);
+      const tm = new TokenManager({
+        backend: { name: 'redis', connection, prefix },
+        encrypt: { algorithm: 'aes256', sharedSecret: SHARED_SECRET },
+      } as never);
+      const { secret } = await tm.create({ action: 'register', id: 'p@example.com', ttl: 60 });
+      expect((await tm.verify(secret as string)).isFirstVerification).toBe(true);
+      expect((await rejection(tm.verify(secret as string))).message).toBe('404');
+      await tm.create({ action: 'register', id: 'p@example.com', ttl: 60, throttle: 30 });
+      expect(
+        (await rejection(tm.create({ action: 'register', id: 'p@example.com', ttl: 60 }))).message,
+      ).toBe('429');
+    });
+
     it('lets exactly one of many racing verifies through', async () => {
       const { tm } = manager();
       const { secret } = await tm.create({ action: 'register', id: 'r@example.com', ttl: 3600 });
@@ -173,5 +190,9 @@ if (
       const IoRedis4 = loadIoRedis4();
       return new IoRedis4.Cluster(nodes()) as unknown as Cluster;
     });
+    // ms-token's keys share its prefix's hash tag, so each change is one script on a cluster too.
+    defineMigrationScenarios('ms-token and the facade on one ioredis 4 Cluster connection', () =>
+      openCluster4(nodes()),
+    );
   }
 }

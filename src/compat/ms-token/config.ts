@@ -8,6 +8,7 @@ import type { AttemptBudget, Ttl } from '../../challenges/types.js';
 import type { Clock } from '../../core/clock.js';
 import type { Keyring } from '../../core/keyring.js';
 import type { Store } from '../../stores/contract.js';
+import { MS_TOKEN_DEFAULT_PREFIX } from './legacy/layout.js';
 import {
   checkInteger,
   checkString,
@@ -47,6 +48,16 @@ export interface TokenManagerOptions {
   attemptBudget?: AttemptBudget;
   /** Tessera: a keyring to use instead of one derived from `sharedSecret` (for key rotation). */
   keyring?: Keyring;
+  /**
+   * Tessera, with `backend` only: where the challenges ms-token itself wrote
+   * live, so that they keep working during a migration (a lookup that finds no
+   * Tessera challenge falls back to them). Default: `backend.prefix`, else
+   * ms-token 5.0.1's default `{ms-token!5.0.1}`. `false` turns the fallback
+   * off (saving a round trip on misses and on `create`) once no ms-token
+   * challenge is left. On a Redis Cluster the fallback needs a prefix with a
+   * hash tag (ms-token could not run without one), and is off otherwise.
+   */
+  legacyPrefix?: string | false;
 }
 
 /** Validated options. */
@@ -60,6 +71,8 @@ export interface ResolvedConfig {
   readonly defaultTtl: Ttl | undefined;
   readonly attemptBudget: AttemptBudget | undefined;
   readonly keyring: Keyring | undefined;
+  /** The ms-token prefix to fall back to, or `undefined` for no fallback. */
+  readonly legacyPrefix: string | undefined;
 }
 
 /**
@@ -143,9 +156,13 @@ export function validateConfig(opts: unknown): ResolvedConfig {
   let store: Store | undefined;
   let connection: unknown;
   let prefix: string | undefined;
+  let legacyPrefix: string | undefined;
   if (o.store !== undefined) {
     if (!isStore(o.store)) invalid(['store'], 'must be a Tessera store', 'any.custom');
     if (o.backend !== undefined) invalid(['backend'], 'is not allowed with "store"', 'any.unknown');
+    if (o.legacyPrefix !== undefined && o.legacyPrefix !== false) {
+      invalid(['legacyPrefix'], 'is not allowed with "store"', 'any.unknown');
+    }
     store = o.store;
   } else {
     const backend = requireObject(o.backend, ['backend']);
@@ -164,6 +181,10 @@ export function validateConfig(opts: unknown): ResolvedConfig {
     connection = backend.connection;
     prefix = checkString(backend.prefix, ['backend', 'prefix'], false);
     rejectUnknown(backend, ['name', 'connection', 'prefix'], ['backend']);
+    if (o.legacyPrefix !== false) {
+      legacyPrefix =
+        checkString(o.legacyPrefix, ['legacyPrefix'], false) ?? prefix ?? MS_TOKEN_DEFAULT_PREFIX;
+    }
   }
   const encrypt = requireObject(o.encrypt, ['encrypt']);
   const algorithm = checkString(encrypt.algorithm, ['encrypt', 'algorithm'], true) as string;
@@ -187,7 +208,16 @@ export function validateConfig(opts: unknown): ResolvedConfig {
   }
   rejectUnknown(
     o,
-    ['backend', 'store', 'encrypt', 'clock', 'defaultTtl', 'attemptBudget', 'keyring'],
+    [
+      'backend',
+      'store',
+      'encrypt',
+      'clock',
+      'defaultTtl',
+      'attemptBudget',
+      'keyring',
+      'legacyPrefix',
+    ],
     [],
   );
   return {
@@ -200,5 +230,6 @@ export function validateConfig(opts: unknown): ResolvedConfig {
     defaultTtl,
     attemptBudget: o.attemptBudget as AttemptBudget | undefined,
     keyring: o.keyring as Keyring | undefined,
+    legacyPrefix,
   };
 }

@@ -20,19 +20,26 @@
  *   challenge that never expires; a `create` without ttl needs `defaultTtl`;
  * - `number`/`alphabet` secrets have at least 4 characters;
  * - responses never include internal key names (`related`, `throttleKey`).
+ *
+ * On an ioredis connection, the challenges ms-token itself wrote keep
+ * working (see `legacy/legacy.ts` and the `legacyPrefix` option): a lookup
+ * that finds no Tessera challenge falls back to ms-token's keys, and
+ * `create` honours ms-token's throttle window and replaces its challenge.
  * @module
  */
-import { AssertionError } from 'node:assert';
 import { createChallenges } from '../../challenges/challenges.js';
-import type { Challenges } from '../../challenges/index.js';
 import { createTokenCodec, type TokenCodec } from '../../challenges/sealing.js';
-import type { VerifiedChallenge } from '../../challenges/types.js';
+import { type Clock, systemClock } from '../../core/clock.js';
 import { createKeyring, type Keyring } from '../../core/keyring.js';
 import { loadRedisStore } from './backend.js';
 import { type ResolvedConfig, type TokenManagerOptions, validateConfig } from './config.js';
+import * as fallbacks from './fallbacks.js';
+import { createAdopter } from './legacy/adopt.js';
+import { legacyLayout, sharesSlot } from './legacy/layout.js';
+import { createLegacy } from './legacy/legacy.js';
+import type { LegacyClient } from './legacy/script.js';
 import {
   type CreatedToken,
-  fromReason,
   httpError,
   type TokenResponse,
   toResponse,
@@ -44,10 +51,10 @@ import {
   validateRegenerate,
   validateRemove,
   validateVerifyArgs,
-  validateVerifyOpts,
 } from './schemas.js';
 import { type DecodedToken, decodeToken } from './tokens.js';
 import { invalid, ValidationError } from './validation.js';
+import { checkVerifyCall } from './verify-input.js';
 
 /** Key id of the keyring derived from `encrypt.sharedSecret` (visible in sealed tokens). */
 const KEY_ID = 'ms-token';
@@ -78,7 +85,8 @@ export class TokenManager {
   readonly #cfg: ResolvedConfig;
   readonly #keyring: Keyring;
   readonly #codec: TokenCodec;
-  #native: Promise<Challenges> | undefined;
+  readonly #clock: Clock;
+  #backend: Promise<fallbacks.Backend> | undefined;
 
   /**
    * @param opts - ms-token's options, or `{ store, encrypt }`; see {@link TokenManagerOptions}
@@ -90,6 +98,7 @@ export class TokenManager {
       this.#cfg.keyring ??
       createKeyring({ keys: [{ id: KEY_ID, secret: new Uint8Array(this.#cfg.sharedSecret) }] });
     this.#codec = createTokenCodec(this.#keyring);
+    this.#clock = this.#cfg.clock ?? systemClock;
     this.config = Object.freeze({
       backend:
         this.#cfg.store === undefined
@@ -103,22 +112,47 @@ export class TokenManager {
     });
   }
 
-  /** The native module, built on first use (a failed build is retried on the next call). */
-  #challenges(): Promise<Challenges> {
-    this.#native ??= (async () => {
-      const store =
-        this.#cfg.store ?? (await loadRedisStore(this.#cfg.connection, this.#cfg.prefix));
-      return createChallenges({
+  /** The native module (and the legacy fallback), built on first use (a failed build is retried). */
+  #challenges(): Promise<fallbacks.Backend> {
+    this.#backend ??= (async () => {
+      const cfg = this.#cfg;
+      const store = cfg.store ?? (await loadRedisStore(cfg.connection, cfg.prefix));
+      const native = createChallenges({
         store,
         keyring: this.#keyring,
-        clock: this.#cfg.clock,
-        attemptBudget: this.#cfg.attemptBudget,
+        clock: cfg.clock,
+        attemptBudget: cfg.attemptBudget,
       });
+      // On a cluster, ms-token could only run under a prefix with a hash tag: without one
+      // there is nothing to fall back to (and the keys would not share a slot).
+      const clustered = (cfg.connection as { isCluster?: unknown } | undefined)?.isCluster === true;
+      const legacy =
+        cfg.store !== undefined ||
+        cfg.legacyPrefix === undefined ||
+        (clustered && !sharesSlot(cfg.legacyPrefix))
+          ? undefined
+          : createLegacy({
+              client: cfg.connection as LegacyClient,
+              layout: legacyLayout(cfg.legacyPrefix),
+              adopter: createAdopter(store, this.#keyring),
+              open: (token) => this.#openV1(token),
+            });
+      return { native, legacy, clock: this.#clock };
     })().catch((err: unknown) => {
-      this.#native = undefined;
+      this.#backend = undefined;
       throw err;
     });
-    return this.#native;
+    return this.#backend;
+  }
+
+  /** The secret inside an ms-token `v1` token, or `undefined`. */
+  #openV1(token: string): string | undefined {
+    try {
+      const d = this.#decode(token);
+      return d.kind === 'v1' ? d.payload.token : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   #decode(token: string): DecodedToken {
@@ -126,15 +160,22 @@ export class TokenManager {
   }
 
   /**
-   * Create a challenge. Returns `{ id, action, uid?, secret? }`.
-   * @throws ValidationError; Error `'429'` with `reason.ttl` while the throttle window is open
+   * Create a challenge. Returns `{ id, action, uid?, secret? }`. On an ioredis
+   * connection it first honours ms-token's own throttle window for the action
+   * and id, and deletes the challenge ms-token holds there (as ms-token's
+   * re-creation does).
+   * @throws ValidationError; Error `'429'` with `reason.ttl` while a throttle window is open
    */
   async create(args: unknown): Promise<CreatedToken> {
     const a = validateCreate(args);
     const ttl = a.ttl ?? this.#cfg.defaultTtl;
     if (ttl === undefined) invalid(['ttl'], 'is required', 'any.required');
-    const native = await this.#challenges();
+    const { native, legacy } = await this.#challenges();
     try {
+      if (legacy !== undefined) {
+        const wait = await legacy.clearForCreate(a.action, a.id, this.#clock.now());
+        if (wait !== null) throw httpError('429', 'ms-token throttle window', wait);
+      }
       const r = await native.create({
         action: a.action,
         id: a.id,
@@ -160,35 +201,31 @@ export class TokenManager {
    */
   async info(args: unknown): Promise<TokenResponse> {
     const a = validateInfo(args);
-    const native = await this.#challenges();
+    const backend = await this.#challenges();
     try {
       switch (a.kind) {
         case 'id':
-          return toResponse(await native.info({ action: a.action, id: a.id }), undefined);
+          return await fallbacks.infoBy(backend, { action: a.action, id: a.id }, undefined);
         case 'uid':
-          return toResponse(await native.info({ uid: a.uid }), undefined);
+          return await fallbacks.infoBy(backend, { uid: a.uid }, undefined);
         case 'plain':
-          return toResponse(
-            await native.info({ action: a.action, id: a.id, token: a.token }),
-            a.token,
-          );
+          return await fallbacks.infoWithSecret(backend, a.action, a.id, a.token);
         default: {
           const d = this.#decode(a.token);
           if (d.kind === 'sealed') {
             const p = d.payload;
+            const { native } = backend;
             const c =
               p.uid !== null ? await native.info({ uid: p.uid }) : await native.info(d.token);
             return toResponse(c, p.secret);
           }
           const p = d.payload;
+          // As ms-token: a token that carries a uid is looked up by its uid.
           if (typeof p.uid === 'string' && p.uid.length > 0) {
-            return toResponse(await native.info({ uid: p.uid }), p.token);
+            return await fallbacks.infoBy(backend, { uid: p.uid }, p.token);
           }
           const v = validateVerifyArgs({ id: p.id, action: p.action, token: p.token });
-          return toResponse(
-            await native.info({ action: v.action, id: v.id, token: p.token }),
-            p.token,
-          );
+          return await fallbacks.infoWithSecret(backend, v.action, v.id, p.token);
         }
       }
     } catch (err) {
@@ -199,13 +236,15 @@ export class TokenManager {
   /**
    * A new secret for a challenge created with `regenerate: true`, by
    * `{ uid }` or `{ action, id }`: the sealed token or the plain secret.
+   * An ms-token challenge is moved into a Tessera challenge first (same uid,
+   * metadata and expiry), so its earlier tokens stop working.
    * @throws ValidationError, Error `'404'`, Error `'409'` (a parallel regenerate or remove)
    */
   async regenerate(args: unknown): Promise<string> {
     const lookup = validateRegenerate(args);
-    const native = await this.#challenges();
+    const backend = await this.#challenges();
     try {
-      return (await native.regenerate(lookup)).secret;
+      return await fallbacks.regenerate(backend, lookup);
     } catch (err) {
       throw translate(err);
     }
@@ -219,44 +258,10 @@ export class TokenManager {
    *   Error `'404'` or `'429'` (with `e.args`)
    */
   async verify(args: unknown, opts?: unknown): Promise<TokenResponse> {
-    let parsed: { id: string; action: string; token: string | undefined };
-    let input: string | { action: string; id: string; token?: string };
-    if (typeof args === 'string') {
-      const d = this.#decode(args);
-      if (d.kind === 'sealed') {
-        parsed = { id: d.payload.id, action: d.payload.action, token: d.payload.secret };
-        input = d.token;
-      } else {
-        parsed = validateVerifyArgs(d.payload);
-        input = { action: parsed.action, id: parsed.id, token: parsed.token };
-      }
-    } else {
-      parsed = validateVerifyArgs(args);
-      input =
-        parsed.token === undefined
-          ? { action: parsed.action, id: parsed.id }
-          : { action: parsed.action, id: parsed.id, token: parsed.token };
-    }
-    const o = validateVerifyOpts(opts);
-    for (const [prop, check] of Object.entries(o.control)) {
-      const value = parsed[prop as 'id' | 'action'];
-      if (check !== value) {
-        const err = new AssertionError({
-          actual: check,
-          expected: value,
-          operator: 'strictEqual',
-        });
-        // Exactly ms-token's message (Node would append a diff to a custom message).
-        err.message = `Sanity check failed for "${prop}" failed: "${check}" vs "${value}"`;
-        throw err;
-      }
-    }
-    const native = await this.#challenges();
-    let result: VerifiedChallenge;
+    const { parsed, input, opts: o } = checkVerifyCall(args, opts, (t) => this.#decode(t));
+    const backend = await this.#challenges();
     try {
-      const r = await native.tryVerify(input, { erase: o.erase, log: o.log });
-      if (!r.valid) throw fromReason(r.reason, r.retryAfterSeconds);
-      result = r.challenge;
+      return await fallbacks.verify(backend, input, parsed, o);
     } catch (err) {
       const e = translate(err);
       if (e instanceof Error && !(e instanceof ValidationError)) {
@@ -273,7 +278,6 @@ export class TokenManager {
       }
       throw e;
     }
-    return toResponse(result, parsed.token, result.isFirstVerification);
   }
 
   /**
@@ -295,22 +299,17 @@ export class TokenManager {
     } else {
       target = validateRemove(args);
     }
-    const native = await this.#challenges();
+    const backend = await this.#challenges();
     try {
-      let removed: boolean;
       if (sealed !== undefined) {
+        const { native } = backend;
         const c = await native.info(sealed);
-        removed = await native.remove(sealed, { generation: c.generation });
-      } else if (target.kind === 'uid') {
-        const c = await native.info({ uid: target.uid });
-        removed = await native.remove({ uid: target.uid }, { generation: c.generation });
-      } else {
-        const { action, id, token } = target;
-        const c = await native.info(token === undefined ? { action, id } : { action, id, token });
-        removed = await native.remove({ action, id }, { generation: c.generation });
+        if (!(await native.remove(sealed, { generation: c.generation }))) {
+          throw httpError('404', 'not removed');
+        }
+        return '200';
       }
-      if (!removed) throw httpError('404', 'not removed');
-      return '200';
+      return await fallbacks.remove(backend, target);
     } catch (err) {
       throw translate(err);
     }
