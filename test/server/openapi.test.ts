@@ -102,6 +102,19 @@ describe('the OpenAPI document', () => {
     h.forget(off.svc);
   });
 
+  it('describes what the handlers do', () => {
+    // drain deletes the token (used up or expired too); it does not spend uses.
+    const drain = doc.paths['/v1/action-tokens/drain'].post;
+    expect(drain.summary).toBe('Delete an action token');
+    expect(JSON.stringify(drain)).not.toMatch(/[Ss]pend|live token was/);
+    // A transfer from the wrong owner is refused with 403, as the route answers.
+    expect(doc.paths['/v1/session-tokens/transfer'].post.description).toMatch(
+      /otherwise 403 \(`ERR_TESSERA_FORBIDDEN`\)/,
+    );
+    expect(doc.paths['/v1/session-tokens/acquire'].post.summary).not.toMatch(/unassigned/);
+    expect(doc.paths['/v1/challenges/info'].post.description).toMatch(/429 `ERR_TESSERA_LOCKED`/);
+  });
+
   it('documents no secret hash field anywhere', () => {
     const text = JSON.stringify(doc.components.schemas);
     expect(doc.components.schemas.AccessToken.properties).not.toHaveProperty('secretPhc');

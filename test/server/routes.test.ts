@@ -271,7 +271,8 @@ describe('sessions over HTTP', () => {
       from: 'alice',
       to: 'carol',
     });
-    expect(wrongFrom.status).toBeGreaterThanOrEqual(400);
+    expect(wrongFrom.status).toBe(403); // as the route's description says
+    expect(wrongFrom.body.error.code).toBe('ERR_TESSERA_FORBIDDEN');
     const sellable = await c('POST', '/v1/session-tokens/settings', {
       token: { id: t.body.info.id },
       sellable: true,

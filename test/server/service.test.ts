@@ -108,7 +108,7 @@ describe('tessera serve (embedded SQLite default)', () => {
       body: { owner: 'u1', action: 'verify-email' },
       credential: admin,
     });
-    expect(drained.body).toEqual({ drained: true });
+    expect(drained.body).toEqual({ drained: true }); // a used-up token is deleted too
     const gone = await call(svc, 'POST', '/v1/action-tokens/peek', {
       body: { owner: 'u1', action: 'verify-email' },
       credential: admin,

@@ -177,13 +177,15 @@ export function mountActionTokenRoutes(
     method: 'post',
     path: '/v1/action-tokens/drain',
     operationId: 'drainActionToken',
-    summary: 'Spend every remaining use of an action token',
+    summary: 'Delete an action token',
+    description:
+      'Deletes the token of the owner and action, live or expired, so no value can be used any more (its failure count goes with it). `drained` tells whether there was one.',
     tags,
     auth: { roles },
     body: OwnerAction,
     responses: {
       200: {
-        description: 'Whether a live token was drained.',
+        description: 'Whether a token (live or expired) was deleted.',
         schema: z.object({ drained: z.boolean() }),
       },
     },

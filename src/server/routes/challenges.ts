@@ -224,7 +224,7 @@ export function mountChallengeRoutes(
     operationId: 'challengeInfo',
     summary: 'Read a challenge without completing it',
     description:
-      'By uid, by action and id, by sealed token, or by action, id and the plain secret (a wrong secret draws on the attempt budgets). Any failure to match answers 404.',
+      'By uid, by action and id, by sealed token, or by action, id and the plain secret (a wrong secret draws on the attempt budgets). Any failure to match answers 404, except a spent attempt budget: 429 `ERR_TESSERA_LOCKED` with `Retry-After`.',
     tags,
     auth: { roles },
     body: TargetSchema.openapi('ChallengeTarget'),

@@ -250,7 +250,8 @@ export function mountOAuthRoutes(
     path: '/auth/revoke',
     operationId: 'revoke',
     summary: 'Token revocation (RFC 7009)',
-    description: 'Revokes a JWT (denylist until it expires) or a PAT; answers 200 either way.',
+    description:
+      'Revokes a JWT (denylist until it expires), or a PAT together with the JWTs minted from it; answers 200 also for an unknown token, 400 `unauthorized_client` for a token of another client (unless the caller is an admin).',
     tags: oauthTags,
     handler: auth.revoke,
     body: z.object({ token: z.string(), token_type_hint: z.string().optional() }),

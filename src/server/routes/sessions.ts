@@ -426,7 +426,7 @@ export function mountSessionRoutes(
     method: 'get',
     path: '/v1/session-tokens/{id}',
     operationId: 'getSessionToken',
-    summary: 'Read a transition token by its public id',
+    summary: 'Read an active transition token by its public id',
     tags: tokenTags,
     auth: { roles },
     params: z.object({ id: PublicId }),
@@ -444,7 +444,7 @@ export function mountSessionRoutes(
     operationId: 'transferSessionToken',
     summary: 'Transfer a transferable token to another owner',
     description:
-      'Fails (409) unless the token belongs to `from` (or is unassigned with `from: null`).',
+      'Only a transferable token that belongs to `from` (or is unassigned, with `from: null`), into a session of `to` if `toSession` is given: otherwise 403 (`ERR_TESSERA_FORBIDDEN`). 404 when the token or `toSession` is not live; 409 when the token keeps changing under the transfer. Of concurrent transfers exactly one wins.',
     tags: tokenTags,
     auth: { roles },
     body: z
@@ -470,7 +470,9 @@ export function mountSessionRoutes(
     method: 'post',
     path: '/v1/session-tokens/acquire',
     operationId: 'acquireSessionToken',
-    summary: 'Acquire an unassigned transferable token into a session',
+    summary: 'Acquire a transferable token into a session',
+    description:
+      "Allowed when the token is unassigned or already belongs to the session's owner; 403 (`ERR_TESSERA_FORBIDDEN`) when it is not transferable or belongs to another owner, 404 when the token or the session is not live.",
     tags: tokenTags,
     auth: { roles },
     body: z.strictObject({ token: Bearer, session: RefSchema }).openapi('SessionTokenAcquire'),
@@ -486,6 +488,8 @@ export function mountSessionRoutes(
     path: '/v1/session-tokens/settings',
     operationId: 'updateSessionToken',
     summary: "Change a token's value, timeouts or sellable mark",
+    description:
+      'Each given field is applied in turn (value, timeout, disownment timeout, sellable). `price` is set together with `sellable: true`; `sellable: false` keeps the amount. Sellable and disownment settings need a transferable token (403 otherwise).',
     tags: tokenTags,
     auth: { roles },
     body: z
@@ -525,7 +529,7 @@ export function mountSessionRoutes(
     body: RefSchema,
     responses: {
       200: {
-        description: 'Whether a token was destroyed.',
+        description: 'Whether an active token was destroyed.',
         schema: z.object({ destroyed: z.boolean() }),
       },
     },
