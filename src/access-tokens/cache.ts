@@ -9,7 +9,7 @@
  * @module
  */
 import type { StoredRecord } from '../stores/contract.js';
-import type { TokenData } from './record.js';
+import type { PreparedToken } from './prepared.js';
 import type { TokenFormat } from './types.js';
 
 /** A secret that verified against a cached record. */
@@ -24,7 +24,8 @@ export interface VerifiedSecret {
 /** One cached token. */
 export interface CacheEntry {
   readonly record: StoredRecord;
-  readonly data: TokenData;
+  /** The record, checked and parsed. */
+  readonly token: PreparedToken;
   readonly verified: VerifiedSecret[];
 }
 

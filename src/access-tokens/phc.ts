@@ -5,7 +5,7 @@
  * core's {@link verifyPhc}, bounded and constant-time.
  * @module
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeStrictBase64Unpadded } from '../core/encoding/base64url.js';
 import {
   createHmacHasher,
@@ -13,6 +13,7 @@ import {
   parsePhc,
   type ScryptPhcOptions,
   scryptPhc,
+  sha256Into,
   sha256Phc,
   type VerifyPhcResult,
   verifyPhc,
@@ -110,10 +111,63 @@ export function phcProblem(phc: unknown, keyring: Keyring | undefined): PhcProbl
   }
 }
 
+/**
+ * A stored PHC string parsed once (per record version) for the fast checks:
+ * the digest bytes of a well-formed `$sha256$` or `$hmac-sha256$` string;
+ * anything else is left to the core's `verifyPhc`.
+ */
+export type PreparedPhc =
+  | { readonly kind: 'sha256'; readonly phc: string; readonly hash: Buffer }
+  | { readonly kind: 'hmac'; readonly phc: string; readonly keyId: string; readonly hash: Buffer }
+  | { readonly kind: 'core'; readonly phc: string };
+
+const SHA256_HEAD = '$sha256$';
+const HMAC_RE = /^\$hmac-sha256\$k=([A-Za-z0-9_-]{1,32})\$([A-Za-z0-9+/]{43})$/;
+const B64_32_LENGTH = 43;
+
+function decode32(text: string): Buffer | undefined {
+  try {
+    return decodeStrictBase64Unpadded(text, 32);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parse a stored PHC string for {@link SecretHasher.check}.
+ *
+ * @param phc - the stored string
+ * @returns its digest bytes for well-formed SHA-256 and HMAC strings, else `kind: 'core'`
+ * @example `preparePhc(sha256Phc(secret)).kind // 'sha256'`
+ */
+export function preparePhc(phc: string): PreparedPhc {
+  if (phc.length === SHA256_HEAD.length + B64_32_LENGTH && phc.startsWith(SHA256_HEAD)) {
+    const hash = decode32(phc.slice(SHA256_HEAD.length));
+    if (hash !== undefined) return { kind: 'sha256', phc, hash };
+  } else if (phc.startsWith('$hmac-sha256$')) {
+    const m = HMAC_RE.exec(phc);
+    const hash = m === null ? undefined : decode32(m[2]!);
+    if (hash !== undefined) return { kind: 'hmac', phc, keyId: m![1]!, hash };
+  }
+  return { kind: 'core', phc };
+}
+
 /** Hashes new secrets and verifies presented ones. */
 export interface SecretHasher {
   /** PHC string of `secret` under the configured hash. */
   hash(secret: Buffer): Promise<string>;
+  /**
+   * Check a secret against a prepared PHC string without waiting: the
+   * outcome for SHA-256 and HMAC strings (an HMAC one only when the keyring
+   * has its key), else a promise of the core's {@link verifyPhc}. Same
+   * outcomes as {@link SecretHasher.verify}.
+   * @param sha256 - the SHA-256 of `secret`, when already known
+   */
+  check(
+    secret: Buffer,
+    phc: PreparedPhc,
+    sha256?: Buffer,
+  ): VerifyPhcResult | Promise<VerifyPhcResult>;
   /**
    * The core's bounded, constant-time verification, with this hasher's
    * keyring. Well-formed `$sha256$` and `$hmac-sha256$` strings take a fast
@@ -128,19 +182,11 @@ export interface SecretHasher {
   spend(secret: Buffer): void;
 }
 
-const FAST_SHA256_RE = /^\$sha256\$([A-Za-z0-9+/]{43})$/;
-const FAST_HMAC_RE = /^\$hmac-sha256\$k=([A-Za-z0-9_-]{1,32})\$([A-Za-z0-9+/]{43})$/;
 const EMPTY_32 = Buffer.alloc(32);
+// Receives digests that are compared at once (never across an await).
+const SCRATCH = Buffer.alloc(32);
 const VALID: VerifyPhcResult = Object.freeze({ valid: true });
 const WRONG: VerifyPhcResult = Object.freeze({ valid: false, reason: 'invalid_secret' });
-
-function decode32(text: string): Buffer | undefined {
-  try {
-    return decodeStrictBase64Unpadded(text, 32);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A hasher for token secrets.
@@ -168,34 +214,35 @@ export function createSecretHasher(
   }
   const options = keyring === undefined ? {} : { keyring, purpose: HMAC_PURPOSE };
 
-  /** The outcome for a well-formed SHA-256 or HMAC string, or undefined to ask the core. */
-  function fast(secret: Buffer, phc: string, sha256?: Buffer): VerifyPhcResult | undefined {
-    let m = FAST_SHA256_RE.exec(phc);
-    if (m !== null) {
-      const stored = decode32(m[1]!);
-      if (stored === undefined) return undefined;
-      const digest = sha256 ?? createHash('sha256').update(secret).digest();
-      return timingSafeEqual(stored, digest) ? VALID : WRONG;
+  function check(
+    secret: Buffer,
+    prepared: PreparedPhc,
+    digest?: Buffer,
+  ): VerifyPhcResult | Promise<VerifyPhcResult> {
+    if (prepared.kind === 'sha256') {
+      if (digest === undefined) sha256Into(secret, SCRATCH);
+      return timingSafeEqual(prepared.hash, digest ?? SCRATCH) ? VALID : WRONG;
     }
-    m = FAST_HMAC_RE.exec(phc);
-    if (m === null || keyring === undefined || !keyring.ids.includes(m[1]!)) return undefined;
-    const stored = decode32(m[2]!);
-    if (stored === undefined) return undefined;
-    const mac = createHmac('sha256', keyring.deriveKey(HMAC_PURPOSE, m[1]!))
-      .update(secret)
-      .digest();
-    return timingSafeEqual(stored, mac) ? VALID : WRONG;
+    if (prepared.kind === 'hmac' && keyring !== undefined && keyring.ids.includes(prepared.keyId)) {
+      const mac = createHmac('sha256', keyring.deriveKey(HMAC_PURPOSE, prepared.keyId))
+        .update(secret)
+        .digest();
+      return timingSafeEqual(prepared.hash, mac) ? VALID : WRONG;
+    }
+    return verifyPhc(secret, prepared.phc, options);
   }
 
   return Object.freeze({
     hash,
+    check,
     spend(secret: Buffer) {
       const key = keyring === undefined ? undefined : keyring.deriveKey(HMAC_PURPOSE);
-      const mac = key === undefined ? createHash('sha256') : createHmac('sha256', key);
-      timingSafeEqual(mac.update(secret).digest(), EMPTY_32);
+      if (key === undefined) sha256Into(secret, SCRATCH);
+      const mac = key === undefined ? SCRATCH : createHmac('sha256', key).update(secret).digest();
+      timingSafeEqual(mac, EMPTY_32);
     },
-    async verify(secret: Buffer, phc: string, sha256?: Buffer) {
-      return fast(secret, phc, sha256) ?? verifyPhc(secret, phc, options);
+    async verify(secret: Buffer, phc: string, digest?: Buffer) {
+      return check(secret, preparePhc(phc), digest);
     },
   });
 }

@@ -92,6 +92,9 @@ export function createTokenScanner(
     prefixCrc = CRC32_TABLE[(prefixCrc ^ prefix.charCodeAt(i)) & 0xff]! ^ (prefixCrc >>> 8);
   }
 
+  const fullBytes = secretBytes - (secretBytes % 3); // bytes written 3 per 4 characters
+  const rest = secretBytes % 3; // 1: 2 more characters (4 spare bits); 2: 3 more (2 spare bits)
+
   function tessera(token: string): ScannedToken | undefined {
     let crc = prefixCrc;
     for (let i = p; i < idEnd; i++) {
@@ -99,21 +102,57 @@ export function createTokenScanner(
       if (code >= 128 || BASE62_VALUES[code]! < 0) return undefined;
       crc = CRC32_TABLE[(crc ^ code) & 0xff]! ^ (crc >>> 8);
     }
-    const secretEnd = idEnd + urlChars;
-    for (let i = idEnd; i < secretEnd; i++) {
-      // Alphabet checked by decodeInto below; non-ASCII codes only spoil the CRC here.
-      crc = CRC32_TABLE[(crc ^ token.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
+    // The secret, 4 characters (3 bytes) at a time, checksummed as it is decoded.
+    const secret = Buffer.allocUnsafe(secretBytes);
+    let i = idEnd;
+    for (let o = 0; o < fullBytes; o += 3, i += 4) {
+      const c0 = token.charCodeAt(i);
+      const c1 = token.charCodeAt(i + 1);
+      const c2 = token.charCodeAt(i + 2);
+      const c3 = token.charCodeAt(i + 3);
+      if ((c0 | c1 | c2 | c3) >= 128) return undefined;
+      const v0 = BASE64URL_VALUES[c0]!;
+      const v1 = BASE64URL_VALUES[c1]!;
+      const v2 = BASE64URL_VALUES[c2]!;
+      const v3 = BASE64URL_VALUES[c3]!;
+      if ((v0 | v1 | v2 | v3) < 0) return undefined;
+      crc = CRC32_TABLE[(crc ^ c0) & 0xff]! ^ (crc >>> 8);
+      crc = CRC32_TABLE[(crc ^ c1) & 0xff]! ^ (crc >>> 8);
+      crc = CRC32_TABLE[(crc ^ c2) & 0xff]! ^ (crc >>> 8);
+      crc = CRC32_TABLE[(crc ^ c3) & 0xff]! ^ (crc >>> 8);
+      const n = (v0 << 18) | (v1 << 12) | (v2 << 6) | v3;
+      secret[o] = n >>> 16;
+      secret[o + 1] = (n >>> 8) & 0xff;
+      secret[o + 2] = n & 0xff;
+    }
+    if (rest !== 0) {
+      const c0 = token.charCodeAt(i);
+      const c1 = token.charCodeAt(i + 1);
+      const c2 = rest === 2 ? token.charCodeAt(i + 2) : 65; // 'A': no bits
+      if ((c0 | c1 | c2) >= 128) return undefined;
+      const v0 = BASE64URL_VALUES[c0]!;
+      const v1 = BASE64URL_VALUES[c1]!;
+      const v2 = BASE64URL_VALUES[c2]!;
+      if ((v0 | v1 | v2) < 0) return undefined;
+      crc = CRC32_TABLE[(crc ^ c0) & 0xff]! ^ (crc >>> 8);
+      crc = CRC32_TABLE[(crc ^ c1) & 0xff]! ^ (crc >>> 8);
+      const n = (v0 << 18) | (v1 << 12) | (v2 << 6);
+      secret[fullBytes] = n >>> 16;
+      if (rest === 2) {
+        crc = CRC32_TABLE[(crc ^ c2) & 0xff]! ^ (crc >>> 8);
+        secret[fullBytes + 1] = (n >>> 8) & 0xff;
+      }
+      // Canonical: the bits after the last byte are zero.
+      if ((n & (rest === 2 ? 0xff : 0xffff)) !== 0) return undefined;
     }
     let sum = 0;
-    for (let i = secretEnd; i < tesseraLength; i++) {
-      const code = token.charCodeAt(i);
+    for (let k = idEnd + urlChars; k < tesseraLength; k++) {
+      const code = token.charCodeAt(k);
       const v = code < 128 ? BASE62_VALUES[code]! : -1;
       if (v < 0) return undefined;
       sum = sum * 62 + v;
     }
     if (sum !== (crc ^ -1) >>> 0) return undefined;
-    const secret = Buffer.allocUnsafe(secretBytes);
-    if (!decodeInto(token, idEnd, urlChars, BASE64URL_VALUES, secret)) return undefined;
     return { ok: true, tokenId: token.slice(p, idEnd), secret, format: 'tessera' };
   }
 

@@ -13,26 +13,43 @@
  *    verify racing a delete cannot recreate the token.
  * @module
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { sha256, type VerifyPhcResult } from '../core/hashing.js';
 import type { FieldCondition, StoredRecord } from '../stores/contract.js';
 import type { CacheEntry } from './cache.js';
 import type { Context } from './options.js';
-import { readTokenData, type TokenData, toAccessToken } from './record.js';
+import type { PreparedPhc } from './phc.js';
+import { createPreparer, type PreparedToken } from './prepared.js';
+import type { TokenData } from './record.js';
 import type { TokenFormat, VerifyResult } from './types.js';
 
 const NOT_FOUND: VerifyResult = Object.freeze({ valid: false, reason: 'not_found' });
 const INVALID_SECRET: VerifyResult = Object.freeze({ valid: false, reason: 'invalid_secret' });
+const INVALID_PREFIX: VerifyResult = Object.freeze({ valid: false, reason: 'invalid_prefix' });
+const INVALID_FORMAT: VerifyResult = Object.freeze({ valid: false, reason: 'invalid_format' });
 const MAX_VERIFIED = 4;
 
+type VerifyPhcFailure = Extract<VerifyPhcResult, { valid: false }>;
+
 type TouchOutcome =
-  | { kind: 'ok'; entry: CacheEntry }
+  | { kind: 'ok'; token: PreparedToken }
   | { kind: 'gone' }
-  | { kind: 'changed'; entry: CacheEntry }
+  | { kind: 'changed'; token: PreparedToken }
   | { kind: 'failed' };
+
+/** Whether the secret `rotate` replaced still verifies at `now`. */
+function previousLive(t: TokenData, now: number): boolean {
+  return (
+    t.previousSecretPhc !== null &&
+    t.previousSecretExpiresAt !== null &&
+    t.previousSecretExpiresAt > now
+  );
+}
 
 /** Create the `verify` function over a context. */
 export function createVerify(ctx: Context): (token: string) => Promise<VerifyResult> {
   const { store, clock, codec, hasher, cache, lastUsedIntervalMs } = ctx;
+  const prepare = createPreparer();
 
   async function load(tokenId: string, now: number): Promise<CacheEntry | undefined> {
     const ticket = cache?.begin(tokenId);
@@ -40,7 +57,7 @@ export function createVerify(ctx: Context): (token: string) => Promise<VerifyRes
     try {
       const record = await store.get(ctx.ref(tokenId));
       if (record === null) return undefined;
-      entry = { record, data: readTokenData(record), verified: [] };
+      entry = { record, token: prepare(record), verified: [] };
       return entry;
     } finally {
       if (ticket !== undefined) cache?.end(ticket, entry, now);
@@ -48,19 +65,19 @@ export function createVerify(ctx: Context): (token: string) => Promise<VerifyRes
   }
 
   function remember(
-    entry: CacheEntry,
+    entry: CacheEntry | undefined,
     digest: Buffer | undefined,
     format: TokenFormat,
     which: 'current' | 'previous',
   ) {
-    if (digest === undefined) return;
+    if (entry === undefined || digest === undefined) return;
     if (entry.verified.length >= MAX_VERIFIED) entry.verified.shift();
     entry.verified.push({ digest, format, which });
   }
 
   /** Whether the secret already verified against this (cached) record. */
   function verifiedBefore(entry: CacheEntry, digest: Buffer, format: TokenFormat, now: number) {
-    const t = entry.data;
+    const t = entry.token.data;
     for (const v of entry.verified) {
       if (v.format !== format || !timingSafeEqual(v.digest, digest)) continue;
       if (v.which === 'current') return true;
@@ -69,48 +86,16 @@ export function createVerify(ctx: Context): (token: string) => Promise<VerifyRes
     return false;
   }
 
-  /** `undefined` when the secret is right, else the failure. */
-  async function checkSecret(
-    entry: CacheEntry,
-    secret: Buffer,
-    digest: Buffer | undefined,
-    format: TokenFormat,
-    now: number,
-  ): Promise<VerifyResult | undefined> {
-    const t = entry.data;
-    const previousLive =
-      t.previousSecretPhc !== null &&
-      t.previousSecretExpiresAt !== null &&
-      t.previousSecretExpiresAt > now;
-    let failure: VerifyResult = INVALID_SECRET;
-    if (t.format === format) {
-      const r = await hasher.verify(secret, t.secretPhc, digest);
-      if (r.valid) {
-        remember(entry, digest, format, 'current');
-        return undefined;
-      }
-      failure =
-        r.cause === undefined
-          ? { valid: false, reason: r.reason }
-          : { valid: false, reason: r.reason, cause: r.cause };
-    }
-    if (previousLive && t.previousFormat === format) {
-      const r = await hasher.verify(secret, t.previousSecretPhc as string, digest);
-      if (r.valid) {
-        remember(entry, digest, format, 'previous');
-        return undefined;
-      }
-      if (t.format !== format) failure = { valid: false, reason: r.reason };
-    }
-    return failure;
-  }
-
   function touchDue(t: TokenData, now: number): boolean {
     return t.lastUsedAt === null || now - t.lastUsedAt >= lastUsedIntervalMs;
   }
 
-  async function touch(entry: CacheEntry, now: number): Promise<TouchOutcome> {
-    const t = entry.data;
+  async function touch(
+    token: PreparedToken,
+    entry: CacheEntry | undefined,
+    now: number,
+  ): Promise<TouchOutcome> {
+    const t = token.data;
     const used: FieldCondition =
       t.lastUsedAt === null
         ? { field: 'lastUsedAt', op: 'absent' }
@@ -128,54 +113,97 @@ export function createVerify(ctx: Context): (token: string) => Promise<VerifyRes
     }
     const record: StoredRecord | null = result.ok ? result.record : result.current;
     if (record === null) return { kind: 'gone' };
-    const fresh: CacheEntry = { record, data: readTokenData(record), verified: [] };
-    if (result.ok && record.version === entry.record.version + 1) {
-      const next: CacheEntry = { ...fresh, verified: entry.verified };
-      cache?.replace(t.tokenId, entry, next);
-      return { kind: 'ok', entry: next };
+    const fresh = prepare(record);
+    if (result.ok && record.version === token.version + 1) {
+      if (entry !== undefined) {
+        const next: CacheEntry = { record, token: fresh, verified: entry.verified };
+        cache?.replace(t.tokenId, entry, next);
+      }
+      return { kind: 'ok', token: fresh };
     }
-    return { kind: 'changed', entry: fresh };
+    return { kind: 'changed', token: fresh };
   }
 
-  return async function verify(token: string): Promise<VerifyResult> {
-    const parsed = codec.parse(token);
-    if (!parsed.ok) return { valid: false, reason: parsed.reason };
+  /** A failed check of `phc` as a verify result. */
+  function failureOf(r: VerifyPhcFailure): VerifyResult {
+    if (r.cause !== undefined) return { valid: false, reason: r.reason, cause: r.cause };
+    return r.reason === 'invalid_secret' ? INVALID_SECRET : { valid: false, reason: r.reason };
+  }
+
+  return async function verify(presented: string): Promise<VerifyResult> {
+    const parsed = codec.parse(presented);
+    if (!parsed.ok) return parsed.reason === 'invalid_prefix' ? INVALID_PREFIX : INVALID_FORMAT;
     const { tokenId, secret, format } = parsed;
     // The SHA-256 of the secret keys the cache's list of verified secrets (and
     // serves the `$sha256$` check); without a cache it is computed only if needed.
-    const digest = cache === undefined ? undefined : createHash('sha256').update(secret).digest();
+    const digest = cache === undefined ? undefined : sha256(secret);
     let entry: CacheEntry | undefined;
+    let token: PreparedToken | undefined;
     for (let round = 0; ; round++) {
       const now = clock.now();
-      entry ??= cache?.get(tokenId, now) ?? (await load(tokenId, now));
-      if (entry === undefined) {
-        hasher.spend(secret);
-        return NOT_FOUND;
+      if (token === undefined) {
+        if (cache === undefined) {
+          const record = await store.get(ctx.ref(tokenId));
+          if (record !== null) token = prepare(record);
+        } else {
+          entry = cache.get(tokenId, now) ?? (await load(tokenId, now));
+          token = entry?.token;
+        }
+        if (token === undefined) {
+          hasher.spend(secret);
+          return NOT_FOUND;
+        }
       }
-      if (digest === undefined || !verifiedBefore(entry, digest, format, now)) {
-        const failure = await checkSecret(entry, secret, digest, format, now);
+      const t = token.data;
+      if (
+        entry === undefined ||
+        digest === undefined ||
+        !verifiedBefore(entry, digest, format, now)
+      ) {
+        // The current hash first, then the one `rotate` replaced while its overlap lasts; a
+        // promise only for hashes the core verifies (scrypt), so the usual path never waits.
+        let failure: VerifyResult | undefined = INVALID_SECRET;
+        if (t.format === format) {
+          let r = hasher.check(secret, token.current, digest);
+          if (r instanceof Promise) r = await r;
+          if (r.valid) {
+            remember(entry, digest, format, 'current');
+            failure = undefined;
+          } else {
+            failure = failureOf(r);
+          }
+        }
+        if (failure !== undefined && previousLive(t, now) && t.previousFormat === format) {
+          let r = hasher.check(secret, token.previous as PreparedPhc, digest);
+          if (r instanceof Promise) r = await r;
+          if (r.valid) {
+            remember(entry, digest, format, 'previous');
+            failure = undefined;
+          } else if (t.format !== format) {
+            failure = { valid: false, reason: r.reason };
+          }
+        }
         if (failure !== undefined) return failure;
       }
-      const t = entry.data;
-      if (t.revokedAt !== null)
-        return { valid: false, reason: 'revoked', record: toAccessToken(t) };
+      if (t.revokedAt !== null) return { valid: false, reason: 'revoked', record: token.view };
       if (t.expiresAt !== null && t.expiresAt <= now) {
-        return { valid: false, reason: 'expired', record: toAccessToken(t) };
+        return { valid: false, reason: 'expired', record: token.view };
       }
-      if (round >= 2 || !touchDue(t, now)) return { valid: true, record: toAccessToken(t) };
-      const outcome = await touch(entry, now);
+      if (round >= 2 || !touchDue(t, now)) return token.valid;
+      const outcome = await touch(token, entry, now);
       switch (outcome.kind) {
         case 'ok':
-          return { valid: true, record: toAccessToken(outcome.entry.data) };
+          return outcome.token.valid;
         case 'failed':
-          return { valid: true, record: toAccessToken(t) };
+          return token.valid;
         case 'gone':
           cache?.invalidate(tokenId);
           return NOT_FOUND;
         default:
           // Changed behind our back: judge the fresh record (uncached) again.
           cache?.invalidate(tokenId);
-          entry = outcome.entry;
+          entry = undefined;
+          token = outcome.token;
       }
     }
   };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type CacheEntry, createVerifyCache } from '../../src/access-tokens/cache.js';
 
 const entry = (n: number) =>
-  ({ record: { version: n }, data: {}, verified: [] }) as unknown as CacheEntry;
+  ({ record: { version: n }, token: {}, verified: [] }) as unknown as CacheEntry;
 
 describe('verify cache', () => {
   it('keeps an entry for ttlMs on the caller clock', () => {

@@ -5,6 +5,8 @@ import {
   createHmacHasher,
   parsePhc,
   scryptPhc,
+  sha256,
+  sha256Into,
   sha256Phc,
   timingSafeEqualStrings,
   verifyPhc,
@@ -31,6 +33,28 @@ const HASH32 = b64(Buffer.alloc(32, 9));
 
 beforeEach(() => {
   scryptSpy.mockClear();
+});
+
+describe('sha256', () => {
+  it('is the SHA-256 digest of the bytes', () => {
+    expect(sha256(Buffer.from('abc')).toString('hex')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    for (let n = 0; n < 70; n += 7) {
+      const data = nodeCrypto.randomBytes(n);
+      expect(sha256(data)).toEqual(nodeCrypto.createHash('sha256').update(data).digest());
+    }
+  });
+
+  it('writes the digest into a buffer at an offset, and only there', () => {
+    const data = nodeCrypto.randomBytes(32);
+    const out = Buffer.alloc(40, 0xaa);
+    sha256Into(data, out, 4);
+    expect(out.subarray(4, 36)).toEqual(sha256(data));
+    expect([...out.subarray(0, 4), ...out.subarray(36)]).toEqual(Array(8).fill(0xaa));
+    expect(() => sha256Into(data, out, 9)).toThrow(RangeError);
+    expect(() => sha256Into(data, out, -1)).toThrow(RangeError);
+  });
 });
 
 describe('sha256Phc', () => {
