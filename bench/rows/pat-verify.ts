@@ -4,8 +4,12 @@
  *   salt, 64-byte key), reimplemented from its documented parameters;
  * - the bare ceiling: SHA-256 of the secret, a Map lookup and a constant-time
  *   compare, with no parsing checks, no store, no record checks and no async.
+ *   It hashes the way Tessera does, the cheapest SHA-256 Node offers: the
+ *   one-shot `crypto.hash` with a latin1 ('binary') string result written
+ *   into a reused buffer (no Hash object and no Buffer per digest: several
+ *   times cheaper than `createHash(...).digest()` for a 32-byte secret).
  */
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { createAccessTokens } from '../../src/access-tokens/index.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
 import type { Row } from '../harness.js';
@@ -36,12 +40,12 @@ export async function patVerifyRows(): Promise<Row[]> {
   // Bare ceiling: the least any PAT verify must do, synchronously.
   const secretOf = (token: string) => Buffer.from(token.slice(25, 68), 'base64url');
   const table = new Map<string, Buffer>();
-  for (const t of tokens)
-    table.set(t.slice(4, 25), createHash('sha256').update(secretOf(t)).digest());
+  for (const t of tokens) table.set(t.slice(4, 25), hash('sha256', secretOf(t), 'buffer'));
+  const digest = Buffer.alloc(32);
   let j = 0;
   const ceiling = () => {
     const t = tokens[j++ % TOKENS]!;
-    const digest = createHash('sha256').update(secretOf(t)).digest();
+    digest.write(hash('sha256', secretOf(t), 'binary'), 0, 32, 'latin1');
     const stored = table.get(t.slice(4, 25));
     if (stored === undefined || !timingSafeEqual(stored, digest)) throw new Error('ceiling failed');
   };
@@ -56,8 +60,8 @@ export async function patVerifyRows(): Promise<Row[]> {
   const scryptVerify = async () => {
     const t = tokens[k++ % 16]!;
     const rec = scryptTable.get(t.slice(4, 25))!;
-    const hash = await scryptAsync(secretOf(t), rec.salt);
-    if (!timingSafeEqual(hash, rec.hash)) throw new Error('scrypt verify failed');
+    const key = await scryptAsync(secretOf(t), rec.salt);
+    if (!timingSafeEqual(key, rec.hash)) throw new Error('scrypt verify failed');
   };
 
   return [
