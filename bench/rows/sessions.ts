@@ -194,7 +194,8 @@ function httpRow(): CustomRow {
           return r;
         };
         const order: Mode[] = ['service', 'express', 'embedded'];
-        for (const mode of order) await fire(mode, 1); // warm-up (JIT, connections)
+        // Warm-up (JIT, connections); a quick run (under 1 s per run) skips it.
+        if (durationMs >= 1000) for (const mode of order) await fire(mode, 1);
         const got: Record<Mode, CannonResult[]> = { express: [], service: [], embedded: [] };
         for (let i = 0; i < runs; i++) {
           for (const mode of i % 2 === 0 ? order : [...order].reverse()) {
