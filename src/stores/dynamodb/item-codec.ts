@@ -9,7 +9,13 @@ import { InvalidInputError, StoreError } from '../../core/errors.js';
 import type { IndexValues, JsonObject, StoredRecord } from '../contract.js';
 import { fromAttr, type Item, isNativeData, toAttr, utf8Bytes } from './attribute-values.js';
 import type { Expr } from './expressions.js';
-import { INDEX_SLOT_ATTRIBUTES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from './table-design.js';
+import {
+  INDEX_SLOT_ATTRIBUTES,
+  PARTITION_KEY,
+  partitionKeyOf,
+  SORT_KEY,
+  TTL_ATTRIBUTE,
+} from './table-design.js';
 
 /** A random write id: pins read-modify-write steps to the exact item version read. */
 export function newWriteId(): string {
@@ -99,7 +105,7 @@ export function createTableCodec(options: TableCodecOptions): RecordCodec & {
         'key',
       );
     }
-    return { [PARTITION_KEY]: { S: collection }, [SORT_KEY]: { S: k } };
+    return { [PARTITION_KEY]: { S: partitionKeyOf(collection, k) }, [SORT_KEY]: { S: k } };
   };
 
   const encode = (record: StoredRecord, writeId: string): Item => {

@@ -7,8 +7,8 @@
  *
  * | attribute | type | meaning |
  * |---|---|---|
- * | `pk` | S | partition key: the collection |
- * | `sk` | S | sort key: the record key (so `list` is one consistent Query in key order) |
+ * | `pk` | S | partition key: `<collection>#<shard>`, the shard a hash of the record key (see {@link partitionKeyOf}) |
+ * | `sk` | S | sort key: the record key (so each shard lists in key order with one consistent Query) |
  * | `p` | S | the record's partition (the group a `transact` may span) |
  * | `v` | N | version (1 on create, +1 per write) |
  * | `w` | S | write id: random on every write (pins optimistic writes, no ABA) |
@@ -18,6 +18,12 @@
  * | `ttl` | N | DynamoDB TTL, epoch seconds, a grace period after `x` (garbage collection only) |
  * | `i1`..`i4` | S | index entries `<collection>#<name>#<value>`, one per index name in name order |
  *
+ * The records of one collection spread over {@link COLLECTION_SHARDS}
+ * partition key values (write sharding with a calculated suffix): a reader
+ * that knows a key computes its shard, so every get and write addresses one
+ * item, and no collection (all action tokens, all sessions) is one hot
+ * partition key. `list` queries every shard and merges them in key order.
+ *
  * Global secondary indexes `<prefix>1`..`<prefix>4` (default prefix `gsi`):
  * partition key `i<n>`, sort key `sk`, projection KEYS_ONLY. They are sparse
  * (a record appears only in the slots it uses). Every hit is confirmed by a
@@ -26,8 +32,31 @@
  * @module
  */
 
-/** Partition key attribute of the generic table (the collection). */
+/** Partition key attribute of the generic table (the collection and a shard). */
 export const PARTITION_KEY = 'pk';
+/** Partition key values each collection spreads over (part of the item format: never change it). */
+export const COLLECTION_SHARDS = 16;
+
+/**
+ * The partition key value of a record in the generic table:
+ * `<collection>#<shard>`, the shard (one hex digit) being the 32-bit FNV-1a
+ * hash of the key's UTF-16 code units modulo {@link COLLECTION_SHARDS}.
+ * @example `partitionKeyOf('action', 'k:login:alice') // 'action#7'`
+ */
+export function partitionKeyOf(collection: string, key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return `${collection}#${((h >>> 0) % COLLECTION_SHARDS).toString(16)}`;
+}
+
+/**
+ * Every partition key value of a collection, in shard order.
+ * @example `collectionPartitionKeys('action') // ['action#0', ..., 'action#f']`
+ */
+export function collectionPartitionKeys(collection: string): string[] {
+  return Array.from({ length: COLLECTION_SHARDS }, (_, i) => `${collection}#${i.toString(16)}`);
+}
+
 /** Sort key attribute of the generic table (the record key). */
 export const SORT_KEY = 'sk';
 /** TTL attribute of the generic table (epoch seconds). */

@@ -20,6 +20,7 @@ import {
   createDynamoStoreFromEnv,
   type DynamoDBSendClient,
   parseDynamoUrl,
+  partitionKeyOf,
   tableDefinition,
 } from '../../../src/stores/dynamodb/index.js';
 import { raceAcrossProcesses } from '../../../src/testing/index.js';
@@ -69,7 +70,7 @@ async function rawItem(client: DynamoDBClient, tableName: string, collection: st
   const out = await client.send(
     new GetItemCommand({
       TableName: tableName,
-      Key: { pk: { S: collection }, sk: { S: key } },
+      Key: { pk: { S: partitionKeyOf(collection, key) }, sk: { S: key } },
       ConsistentRead: true,
     }),
   );
@@ -186,7 +187,7 @@ describe('item format', () => {
     );
     const item = await rawItem(client, store.tableName, 'things', 'k1');
     expect(item).toMatchObject({
-      pk: { S: 'things' },
+      pk: { S: 'things#1' },
       sk: { S: 'k1' },
       p: { S: 'p' },
       v: { N: '1' },
@@ -199,6 +200,55 @@ describe('item format', () => {
     expect(item?.w?.S).toMatch(/^[A-Za-z0-9_-]{12}$/);
     const found = await store.findByIndex('things', 'owner', 'o#1');
     expect(found.records.map((r) => r.key)).toEqual(['k1']);
+    client.destroy();
+    await store.close();
+  });
+
+  it('spreads a collection over 16 partition key values, computed from each key', () => {
+    // Part of the item format: these values must never change.
+    expect(partitionKeyOf('things', 'k1')).toBe('things#1');
+    expect(partitionKeyOf('action', 'k:login:alice')).toBe('action#7');
+    expect(partitionKeyOf('action', 'é🙂')).toBe('action#b');
+    const shards = new Map<string, number>();
+    for (let i = 0; i < 1600; i++) {
+      const pk = partitionKeyOf('action', `k:verify-email:user${i}%40example.com`);
+      shards.set(pk, (shards.get(pk) ?? 0) + 1);
+    }
+    expect(shards.size).toBe(16);
+    for (const n of shards.values()) expect(n).toBeGreaterThan(80);
+  });
+
+  it('lists a collection spread over its shards in exact key order, page by page, filtered or not', async () => {
+    const store = await freshStore();
+    const dyn = await sharedTestDynamo();
+    const client = dyn.client();
+    // Keys that sort differently as UTF-16 and as UTF-8 bytes too (DynamoDB's order).
+    const keys = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    keys.push('k\u{1F600}', 'k\uFF5E');
+    for (const [i, key] of keys.entries()) {
+      await store.put(rec(key, { data: { n: i % 3 } }), { mode: 'insert', now: 0 });
+    }
+    const pks = new Set<string>();
+    for (const key of keys)
+      pks.add(String((await rawItem(client, store.tableName, 'things', key))?.pk?.S));
+    expect(pks.size).toBeGreaterThan(8);
+    const utf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+    const all = async (fields?: Array<{ field: string; op: 'eq'; value: number }>) => {
+      const out: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await store.list('things', { limit: 7, cursor, fields });
+        expect(page.records.length).toBeLessThanOrEqual(7);
+        out.push(...page.records.map((r) => r.key));
+        cursor = page.cursor;
+      } while (cursor !== null);
+      return out;
+    };
+    expect(await all()).toEqual([...keys].sort(utf8));
+    const ones = keys.filter((_, i) => i % 3 === 1).sort(utf8);
+    expect(await all([{ field: 'n', op: 'eq', value: 1 }])).toEqual(ones);
+    const first = await store.list('things', { limit: 1 });
+    expect(first.records.map((r) => r.key)).toEqual(['k00']);
     client.destroy();
     await store.close();
   });
@@ -344,7 +394,7 @@ describe('conditions that fail', () => {
           await other.send(
             new UpdateItemCommand({
               TableName: store.tableName,
-              Key: { pk: { S: 'things' }, sk: { S: 'k' } },
+              Key: { pk: { S: partitionKeyOf('things', 'k') }, sk: { S: 'k' } },
               UpdateExpression: 'SET w = :w',
               ExpressionAttributeValues: { ':w': { S: String(Math.random()) } },
             }),
@@ -374,8 +424,16 @@ describe('index lookups', () => {
       if (cmd.constructor.name === 'QueryCommand' && cmd.input.IndexName === 'gsi1') {
         return async () => ({
           Items: [
-            { pk: { S: 'things' }, sk: { S: 'k1' }, i1: { S: 'things#owner#o' } },
-            { pk: { S: 'things' }, sk: { S: 'k2' }, i1: { S: 'things#owner#o' } },
+            {
+              pk: { S: partitionKeyOf('things', 'k1') },
+              sk: { S: 'k1' },
+              i1: { S: 'things#owner#o' },
+            },
+            {
+              pk: { S: partitionKeyOf('things', 'k2') },
+              sk: { S: 'k2' },
+              i1: { S: 'things#owner#o' },
+            },
           ],
         });
       }
