@@ -178,7 +178,7 @@ export function parseFlat(
   let version: number | undefined;
   let incarnation: string | undefined;
   let expiresAt: number | null = null;
-  const index: Record<string, string> = {};
+  let index: Record<string, string> | null = null;
   const data: JsonObject = {};
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const f = flat[i] as string;
@@ -187,7 +187,10 @@ export function parseFlat(
       if (f === '#v') version = parseInteger(v, 'version');
       else if (f === '#n') incarnation = v;
       else if (f === '#e') expiresAt = parseInteger(v, 'expiresAt');
-      else if (f.startsWith('#i:')) index[f.slice(3)] = v;
+      else if (f.startsWith('#i:')) {
+        if (index === null) index = {};
+        index[f.slice(3)] = v;
+      }
     } else if (!metaOnly) {
       try {
         data[f] = JSON.parse(v) as Json;
@@ -197,8 +200,7 @@ export function parseFlat(
     }
   }
   if (version === undefined || incarnation === undefined) throw malformed('no version');
-  const sorted = Object.fromEntries(Object.entries(index).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return { version, incarnation, expiresAt, index: sorted, data };
+  return { version, incarnation, expiresAt, index: sortedIndex(index), data };
 }
 
 /** Build a stored record from a flat list and its address. */
@@ -221,14 +223,55 @@ export function toRecord(
   };
 }
 
-/** Parse an HGETALL reply as ioredis returns it (an object) into a stored record. */
+/**
+ * Parse an HGETALL reply as ioredis returns it (an object) into a stored record.
+ * @throws StoreError for a hash that is not a record of this store
+ */
 export function recordFromHash(
   hash: Record<string, string>,
   collection: string,
   key: string,
   partition: string,
 ): StoredRecord | null {
-  const flat: string[] = [];
-  for (const [f, v] of Object.entries(hash)) flat.push(f, v);
-  return toRecord(flat, collection, key, partition);
+  let version: number | undefined;
+  let incarnation: string | undefined;
+  let expiresAt: number | null = null;
+  let index: Record<string, string> | null = null;
+  const data: JsonObject = {};
+  let fields = 0;
+  for (const f in hash) {
+    fields++;
+    const v = hash[f] as string;
+    if (f.charCodeAt(0) === 35 /* # */) {
+      if (f === '#v') version = parseInteger(v, 'version');
+      else if (f === '#n') incarnation = v;
+      else if (f === '#e') expiresAt = parseInteger(v, 'expiresAt');
+      else if (f.startsWith('#i:')) {
+        if (index === null) index = {};
+        index[f.slice(3)] = v;
+      }
+    } else {
+      try {
+        data[f] = JSON.parse(v) as Json;
+      } catch (err) {
+        throw malformed(`field ${f} is not JSON`, err);
+      }
+    }
+  }
+  // No field at all: no record (HGETALL of a missing key).
+  if (fields === 0) return null;
+  if (version === undefined || incarnation === undefined) throw malformed('no version');
+  return { collection, key, partition, data, expiresAt, index: sortedIndex(index), version };
+}
+
+const NO_INDEX: IndexValues = Object.freeze({});
+
+/** Index values in name order (a fresh object; the shared empty one when there are none). */
+function sortedIndex(index: Record<string, string> | null): IndexValues {
+  if (index === null) return NO_INDEX;
+  const names = Object.keys(index);
+  if (names.length === 1) return index;
+  const out: Record<string, string> = {};
+  for (const name of names.sort()) out[name] = index[name] as string;
+  return out;
 }

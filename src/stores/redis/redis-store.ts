@@ -97,6 +97,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   let closed = false;
   let everReady = !owned || client.status === 'ready';
 
+  /** Whether a call may go straight to the connection (no await needed). */
+  const open = (): boolean => !closed && everReady;
+
   /** Fail closed after `close()`; wait for the first connection of an owned client. */
   const enter = async (): Promise<void> => {
     if (closed) throw new StoreUnavailableError('the Redis store is closed');
@@ -296,7 +299,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     planned: readonly PlannedOp[],
     now: number,
   ): Promise<WriteReply> => {
-    await enter();
+    if (!open()) await enter();
     if (singleNode) {
       const r = await writeSingle(operation, planned, now);
       if (r !== null) return r;
@@ -329,7 +332,14 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
     async get(ref) {
       const partition = checkRef(ref);
-      return guard('get', () => readRecord(addressed(ref, partition)));
+      if (!open()) await enter();
+      let hash: Record<string, string>;
+      try {
+        hash = await client.hgetall(keys.record(ref.collection, partition, ref.key));
+      } catch (err) {
+        throw toStoreError(err, 'get');
+      }
+      return recordFromHash(hash, ref.collection, ref.key, partition);
     },
 
     async getMany(refs) {

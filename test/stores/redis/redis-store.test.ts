@@ -546,6 +546,19 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
       ).rejects.toBeInstanceOf(StoreError);
     });
 
+    it('reports a hash that is not a record of this store as StoreError', async () => {
+      const s = await fresh();
+      const ref = { collection: 'things', key: 'k' };
+      await client.hset(s.keys.record('things', 'k', 'k'), 'n', '1');
+      await expect(s.get(ref)).rejects.toThrow(/malformed record \(no version\)/);
+      await client.hset(s.keys.record('things', 'k', 'k'), '#v', '1', '#n', 'x', 'n', '{oops');
+      await expect(s.get(ref)).rejects.toThrow(/field n is not JSON/);
+      await client.hset(s.keys.record('things', 'k', 'k'), 'n', '1', '#i:b', 'v2', '#i:a', 'v1');
+      const r = await s.get(ref);
+      expect(r?.index).toEqual({ a: 'v1', b: 'v2' });
+      expect(Object.keys(r?.index ?? {})).toEqual(['a', 'b']);
+    });
+
     it('refuses a prefix that holds another key layout', async () => {
       const s = await fresh();
       await client.hset(s.keys.meta(), 'layout', '99');
