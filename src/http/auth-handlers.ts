@@ -65,7 +65,8 @@ export function describeIssues(issues: readonly Issue[]): string {
 /**
  * Create the auth handlers.
  *
- * @param options - see {@link AuthHandlerOptions}; `pat` and `signerVerifier` are required
+ * @param options - see {@link AuthHandlerOptions}; `pat` and `signerVerifier` are required;
+ *   throttling is on by default only when `pat.store` exists (else pass `throttle: { store }`)
  * @throws TypeError when `pat` or `signerVerifier` is missing, or `publicUrl` is not an http(s) URL
  * @example
  * ```ts

@@ -182,6 +182,10 @@ function mount<N extends string>(
  * The auth router: `POST /token` (PAT → JWT), `GET /.well-known/jwks.json`,
  * `GET /.well-known/oauth-authorization-server`, `POST /introspect`, `POST /revoke`.
  *
+ * Throttling is on by default only when `pat` exposes its store (`pat.store`);
+ * otherwise the token endpoint is NOT throttled unless you pass
+ * `throttle: { store }` (see {@link AuthHandlerOptions.throttle}).
+ *
  * @param options - `pat` (a `DynamoDBPat`, or `fromAccessTokens(native)`), `signerVerifier`;
  *   `style` (`seed` default, or `oauth` for RFC 6749 errors), `throttle: { store }`,
  *   `publicUrl`, `logger`; see {@link AuthHandlerOptions}

@@ -147,6 +147,10 @@ function mount<N extends string>(
  * The auth routes as a plugin: `POST /token`, `GET /.well-known/jwks.json`,
  * `GET /.well-known/oauth-authorization-server`, `POST /introspect`, `POST /revoke`.
  *
+ * Throttling is on by default only when `pat` exposes its store (`pat.store`);
+ * otherwise the token endpoint is NOT throttled unless you pass
+ * `throttle: { store }` (see {@link AuthHandlerOptions.throttle}).
+ *
  * @param options - register options: {@link AuthHandlerOptions} (`pat`, `signerVerifier`, ...)
  *   plus Fastify's `prefix`
  * @throws TypeError (at register) for missing or bad options

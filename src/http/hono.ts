@@ -144,6 +144,10 @@ function mount<N extends string>(
  * The auth routes as a sub-app: `POST /token`, `GET /.well-known/jwks.json`,
  * `GET /.well-known/oauth-authorization-server`, `POST /introspect`, `POST /revoke`.
  *
+ * Throttling is on by default only when `pat` exposes its store (`pat.store`);
+ * otherwise the token endpoint is NOT throttled unless you pass
+ * `throttle: { store }` (see {@link AuthHandlerOptions.throttle}).
+ *
  * @param options - {@link AuthHandlerOptions} (`pat`, `signerVerifier`, ...) and `getIp`
  * @throws TypeError for missing or bad options
  * @example

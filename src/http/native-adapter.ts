@@ -6,6 +6,7 @@
  * depend on the domain module.
  * @module
  */
+import type { Store } from '../stores/contract.js';
 import type { AccessTokenMethods, PatRecord, PatVerifyResult } from './types.js';
 
 /** A native token (ms since epoch). */
@@ -37,6 +38,8 @@ type NativeRoles =
 
 /** The methods of `createAccessTokens(...)` this adapter uses. */
 export interface NativeAccessTokensLike {
+  /** The store the tokens live in, when the object exposes it (passed on: routers throttle on it). */
+  readonly store?: Store;
   verify(token: string): Promise<NativeVerifyResult>;
   bootstrap(token: string, input: { owner: string }): Promise<NativeVerifyResult>;
   issue(input: {
@@ -112,7 +115,8 @@ function toSeedResult(r: NativeVerifyResult): PatVerifyResult {
  * Adapt the native access-tokens API to the HTTP layer.
  *
  * @param native - what `createAccessTokens(...)` returns
- * @returns the access-token methods in the seed's shapes
+ * @returns the access-token methods in the seed's shapes, with `store` when `native`
+ *   exposes one (the auth routes then throttle on it by default)
  * @example
  * ```ts
  * const pat = fromAccessTokens(createAccessTokens({ store, keyring }));
@@ -121,6 +125,7 @@ function toSeedResult(r: NativeVerifyResult): PatVerifyResult {
  */
 export function fromAccessTokens(native: NativeAccessTokensLike): AccessTokenMethods {
   return Object.freeze({
+    ...(native.store !== undefined ? { store: native.store } : {}),
     verify: async (token: string) => toSeedResult(await native.verify(token)),
     bootstrap: async (token: string, options: { owner: string }) =>
       toSeedResult(await native.bootstrap(token, options)),

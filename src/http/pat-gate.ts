@@ -66,8 +66,31 @@ interface Windows {
   readonly perTokenId: TokenIdBudget | null;
 }
 
-function windowsOf(throttle: PatThrottleOptions | false | undefined, clock: Clock): Windows | null {
-  if (!throttle) return null;
+function isStore(v: unknown): v is Store {
+  const s = v as Partial<Store> | null | undefined;
+  return typeof s?.update === 'function' && typeof s.get === 'function';
+}
+
+/**
+ * The throttle options in effect: the given ones, `null` for `false`, and by
+ * default the default rules in `pat.store` when the access-token object
+ * exposes a store (`null` when it does not).
+ *
+ * @param throttle - `AuthHandlerOptions.throttle`
+ * @param pat - the access-token methods
+ * @example `effectiveThrottle(undefined, pat) // { store: pat.store } when pat has one`
+ */
+export function effectiveThrottle(
+  throttle: PatThrottleOptions | false | undefined,
+  pat: AccessTokenMethods,
+): PatThrottleOptions | null {
+  if (throttle === false) return null;
+  if (throttle !== undefined) return throttle;
+  return isStore(pat.store) ? { store: pat.store } : null;
+}
+
+function windowsOf(throttle: PatThrottleOptions | null, clock: Clock): Windows | null {
+  if (throttle === null) return null;
   const collection = throttle.collection ?? DEFAULT_THROTTLE_COLLECTION;
   const rule =
     throttle.perTokenId === false ? null : (throttle.perTokenId ?? DEFAULT_PER_TOKEN_ID_RULE);
@@ -106,7 +129,13 @@ export function createPatGate(
   const pat: AccessTokenMethods = options.pat;
   const clock: Clock = options.clock ?? systemClock;
   const logger: HttpLogger | undefined = options.logger;
-  const windows = windowsOf(options.throttle, clock);
+  const windows = windowsOf(effectiveThrottle(options.throttle, pat), clock);
+  if (windows === null && options.throttle === undefined) {
+    logger?.warn(
+      {},
+      'tessera: token endpoint throttling is OFF (pat exposes no store): pass throttle: { store }',
+    );
+  }
   const tokenIdOf = options.tokenIdOf ?? defaultTokenIdOf;
   const bootstrapOwner = options.bootstrapOwner ?? 'admin';
   const canBootstrap = options.bootstrap !== false && typeof pat.bootstrap === 'function';

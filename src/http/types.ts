@@ -130,6 +130,11 @@ export interface AccessTokenMethods {
     tokenIds: Set<string>,
     options?: { includeSecretPhc?: boolean },
   ): Promise<{ found: PatRecord[]; notFound: string[] }>;
+  /**
+   * Optional: the Tessera store the tokens live in. When present, the auth
+   * routes throttle on it by default (see `AuthHandlerOptions.throttle`).
+   */
+  readonly store?: Store;
 }
 
 /** A pino-compatible logger (any object with these methods). */
@@ -187,7 +192,14 @@ export interface AuthHandlerOptions extends CommonOptions {
   readonly bootstrap?: boolean;
   /** Owner recorded for a bootstrapped admin token (default `admin`, as the seed). */
   readonly bootstrapOwner?: string;
-  /** Brute-force throttling; off without a store (see the README's security notes). */
+  /**
+   * Brute-force throttling of client authentication (see {@link PatThrottleOptions}).
+   * Default: on, with the default rules, in `pat.store` when the access-token
+   * object exposes its store; **otherwise OFF**: the token endpoint then
+   * verifies every attempt, unthrottled (a warning is logged once through
+   * `logger`). Pass `throttle: { store }` to throttle in any store, or `false`
+   * to turn it off explicitly (e.g. behind a gateway that throttles).
+   */
   readonly throttle?: PatThrottleOptions | false;
   /**
    * Absolute URL where these routes are mounted (e.g. `https://api.example.com/auth`),

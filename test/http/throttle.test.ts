@@ -8,9 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createAccessTokens } from '../../src/access-tokens/index.js';
 import { DynamoDBPat } from '../../src/compat/access-tokens/index.js';
 import { createFakeClock } from '../../src/core/clock.js';
 import { createAuthHandlers } from '../../src/http/auth-handlers.js';
+import { fromAccessTokens } from '../../src/http/native-adapter.js';
 import { createTokenIdBudget, sourceOf } from '../../src/http/token-id-budget.js';
 import type { AccessTokenMethods, HttpRequest, HttpResponse } from '../../src/http/types.js';
 import { buildSignerVerifier, generateKeySet } from '../../src/jwt/index.js';
@@ -196,5 +198,65 @@ describe('the per-(token id, source) failure budget', () => {
     expect((await exchange(auth, s.wrong, '2001:db8:1:2::b')).status).toBe(401);
     expect((await exchange(auth, s.wrong, '2001:db8:1:2:ffff::c')).status).toBe(429);
     expect((await exchange(auth, s.token, '2001:db8:1:3::a')).status).toBe(200);
+  });
+});
+
+describe('throttling by default', () => {
+  async function patWithStore() {
+    const store = createMemoryStore();
+    const facade = new DynamoDBPat({ store, scryptOptions: { cost: 1024 } });
+    const { token } = await facade.issue({ owner: 'alice' });
+    const methods = facade as unknown as AccessTokenMethods;
+    const withStore: AccessTokenMethods = {
+      verify: (t) => methods.verify(t),
+      issue: (i) => methods.issue(i),
+      register: (i) => methods.register(i),
+      update: (id, u) => methods.update(id, u),
+      revoke: (id, o) => methods.revoke(id, o),
+      restore: (id) => methods.restore(id),
+      list: (o) => methods.list(o),
+      batchLoad: (ids, o) => methods.batchLoad(ids, o),
+      store,
+    };
+    return { store, token, wrong: `${token.slice(0, -5)}AAAA=`, pat: withStore };
+  }
+
+  it('is on, in the store, when the access-token object exposes its store', async () => {
+    const p = await patWithStore();
+    const auth = createAuthHandlers({ pat: p.pat, signerVerifier: sv });
+    for (let i = 0; i < 10; i++)
+      expect((await exchange(auth, p.wrong, '198.51.100.7')).status).toBe(401);
+    expect((await exchange(auth, p.wrong, '198.51.100.7')).status).toBe(429);
+    expect((await exchange(auth, p.token, '203.0.113.20')).status).toBe(200);
+    const windows = await p.store.list('http-throttle');
+    expect(windows.records.length).toBeGreaterThan(0);
+  });
+
+  it('is off with throttle: false, and off (with a warning) when no store is exposed', async () => {
+    const p = await patWithStore();
+    const off = createAuthHandlers({ pat: p.pat, signerVerifier: sv, throttle: false });
+    for (let i = 0; i < 12; i++)
+      expect((await exchange(off, p.wrong, '198.51.100.7')).status).toBe(401);
+    const warnings: string[] = [];
+    const { store: _store, ...noStore } = p.pat;
+    const unthrottled = createAuthHandlers({
+      pat: noStore,
+      signerVerifier: sv,
+      logger: { warn: (_o, msg) => warnings.push(String(msg)), error: () => {} },
+    });
+    expect(warnings).toEqual([
+      'tessera: token endpoint throttling is OFF (pat exposes no store): pass throttle: { store }',
+    ]);
+    for (let i = 0; i < 12; i++) {
+      expect((await exchange(unthrottled, p.wrong, '198.51.100.8')).status).toBe(401);
+    }
+  });
+
+  it('follows the store through fromAccessTokens when the native object exposes it', async () => {
+    const store = createMemoryStore();
+    const native = { ...createAccessTokens({ store }), store };
+    const pat = fromAccessTokens(native as never);
+    expect(pat.store).toBe(store);
+    expect(fromAccessTokens(createAccessTokens({ store }) as never).store).toBeUndefined();
   });
 });
