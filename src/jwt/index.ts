@@ -21,6 +21,7 @@ export {
   type KeySet,
   type PublicJwk,
   type PublicJwks,
+  type RetiringKey,
   type SeedClaims,
   type SignerVerifierOptions,
   type SignOptions,

@@ -2,7 +2,8 @@
  * The live key set of a signer/verifier: which key signs, which public keys
  * are published (JWKS) and accepted, the algorithm allowlist, and rotation
  * (add, activate, retire). A retired key stays published until the last
- * token it can have signed has expired, then drops out.
+ * token it can have signed has expired, then drops out; exported key sets
+ * carry that time (`retiring_keys`), so it survives a save and a reload.
  * @module
  */
 import type { KeyObject, SignKeyObjectInput } from 'node:crypto';
@@ -22,6 +23,7 @@ import {
   type KeySet,
   type PublicJwk,
   type PublicJwks,
+  type RetiringKey,
 } from './types.js';
 
 /** What `sign` needs of the active key, prepared once per activation. */
@@ -57,11 +59,42 @@ interface Entry {
 }
 
 /**
+ * Restore the removal times of a saved key set (`retiring_keys`, epoch seconds).
+ * @throws ConfigError (`ERR_TESSERA_CONFIG`) for a malformed list, a duplicate,
+ *   or the active key listed as retiring
+ */
+function applyRetirements(
+  retiring: KeySet['retiring_keys'],
+  entries: Map<string, Entry>,
+  activeKid: string,
+): void {
+  if (retiring === undefined) return;
+  if (!Array.isArray(retiring)) throw new ConfigError('keySet.retiring_keys must be an array');
+  const seen = new Set<string>();
+  for (const [i, r] of retiring.entries()) {
+    const kid = (r as Partial<RetiringKey> | null)?.kid;
+    const at = (r as Partial<RetiringKey> | null)?.remove_at;
+    if (typeof kid !== 'string' || !Number.isSafeInteger(at) || (at as number) < 0) {
+      throw new ConfigError(
+        `keySet.retiring_keys[${i}] must be { kid: string, remove_at: epoch seconds }`,
+      );
+    }
+    if (seen.has(kid)) throw new ConfigError(`keySet.retiring_keys lists ${kid} twice`);
+    seen.add(kid);
+    if (kid === activeKid) throw new ConfigError(`The active key ${kid} cannot be retiring`);
+    // A key that already left the set has nothing to restore.
+    const e = entries.get(kid);
+    if (e) e.removeAt = (at as number) * 1000;
+  }
+}
+
+/**
  * Build the registry from a key set.
  *
  * @param options - `keySet`; `typ` of minted headers; `clock`; `retireAfterMs` (ttl + tolerance
  *   + 1 s); `algorithms` (explicit allowlist, or undefined for the keys' own)
- * @throws ConfigError (`ERR_TESSERA_CONFIG`) for a bad key set (seed messages included)
+ * @throws ConfigError (`ERR_TESSERA_CONFIG`) for a bad key set (seed messages included),
+ *   including malformed `retiring_keys`
  * @throws TypeError for a bad `algorithms` list
  */
 export function createKeyRegistry(options: {
@@ -103,6 +136,8 @@ export function createKeyRegistry(options: {
     }
     entries.set(key.kid, { key, removeAt: null });
   }
+
+  applyRetirements(keySet.retiring_keys, entries, activeKid);
 
   const explicit = options.algorithms !== undefined;
   const algorithms = new Set<JwtAlgorithm>();
@@ -149,6 +184,9 @@ export function createKeyRegistry(options: {
   let localVersion = -1;
   let local: JWTVerifyGetKey | null = null;
   let nextRemoval = Number.POSITIVE_INFINITY;
+  for (const e of entries.values()) {
+    if (e.removeAt !== null) nextRemoval = Math.min(nextRemoval, e.removeAt);
+  }
 
   const prune = () => {
     const now = clock.now();
@@ -227,11 +265,21 @@ export function createKeyRegistry(options: {
       prune();
       const privateKeys: JWK[] = [];
       const publicKeys: JWK[] = [];
+      const retiring: RetiringKey[] = [];
       for (const e of entries.values()) {
         if (e.key.privateKey !== null) privateKeys.push(exportPrivateJwk(e.key));
         publicKeys.push({ ...e.key.publicJwk });
+        // Rounded up: a reloaded key is never dropped before its last token expires.
+        if (e.removeAt !== null) {
+          retiring.push({ kid: e.key.kid, remove_at: Math.ceil(e.removeAt / 1000) });
+        }
       }
-      return { active_kid: signing.kid, private_keys: privateKeys, public_keys: publicKeys };
+      return {
+        active_kid: signing.kid,
+        private_keys: privateKeys,
+        public_keys: publicKeys,
+        ...(retiring.length > 0 ? { retiring_keys: retiring } : {}),
+      };
     },
   };
 }

@@ -25,6 +25,22 @@ export interface KeySet {
   private_keys: JWK[];
   /** Public JWKs; keys listed here without a private key only verify. */
   public_keys: JWK[];
+  /**
+   * Retired keys and when each leaves the JWKS (a Tessera addition, absent
+   * in the seed's sets and when nothing is retiring): written by
+   * `exportKeySet()`, so a set saved and loaded again still drops each retired
+   * key once the last token it signed has expired. Keys not listed stay
+   * published until they are retired.
+   */
+  retiring_keys?: RetiringKey[];
+}
+
+/** A retired key of a {@link KeySet}, still published until `remove_at`. */
+export interface RetiringKey {
+  /** Key id (of a key in `private_keys` or `public_keys`; never `active_kid`). */
+  kid: string;
+  /** When the key leaves the JWKS and stops verifying: epoch SECONDS (RFC 7519 NumericDate). */
+  remove_at: number;
 }
 
 /** A public JWK as published in the JWKS (public members only). */
@@ -170,6 +186,11 @@ export interface JwtSignerVerifier {
    * @throws ConfigError (`ERR_TESSERA_CONFIG`) for the active key or an unknown key
    */
   retire(kid: string): void;
-  /** The current keys in the seed's shape (to persist after a rotation). Secret. */
+  /**
+   * The current keys in the seed's shape (to persist after a rotation), plus
+   * `retiring_keys` when keys are retiring, so that a set saved and loaded
+   * again drops each retired key at the same time. Secret.
+   * @example `await writeFile(path, JSON.stringify(sv.exportKeySet()), { mode: 0o600 });`
+   */
   exportKeySet(): KeySet;
 }

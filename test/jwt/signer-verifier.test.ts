@@ -203,6 +203,75 @@ describe('rotation', () => {
     expect((await again.verify(await sv.sign(claims))).protectedHeader.kid).toBe('k2');
   });
 
+  it('keeps retirement times in the exported set: saved and loaded again, a retired key still leaves on time', async () => {
+    const clock = createFakeClock(Date.UTC(2026, 0, 1));
+    const sv = await buildSignerVerifier({
+      keySet: await generateKeySet('old'),
+      issuer: 'i',
+      ttl: '10m',
+      clock,
+    });
+    const oldToken = await sv.sign(claims);
+    sv.addKey((await generateKeySet('new')).private_keys[0]!);
+    sv.activate('new'); // old is retired: it leaves at now + 600 s + 1 s
+    const leavesAt = Date.UTC(2026, 0, 1) / 1000 + 601;
+    const saved = JSON.parse(JSON.stringify(sv.exportKeySet()));
+    expect(saved.retiring_keys).toEqual([{ kid: 'old', remove_at: leavesAt }]);
+    expect(Object.keys(saved).sort()).toEqual([
+      'active_kid',
+      'private_keys',
+      'public_keys',
+      'retiring_keys',
+    ]);
+
+    clock.advance(300_000);
+    const loaded = await buildSignerVerifier({ keySet: saved, issuer: 'i', ttl: '10m', clock });
+    expect(loaded.jwks.keys.map((k) => k.kid)).toEqual(['old', 'new']);
+    expect((await loaded.verify(oldToken)).protectedHeader.kid).toBe('old');
+    expect(loaded.exportKeySet().retiring_keys).toEqual(saved.retiring_keys);
+    clock.advance(300_000); // leavesAt - 1 s
+    expect(loaded.jwks.keys.map((k) => k.kid)).toEqual(['old', 'new']);
+    clock.advance(1000);
+    expect(loaded.jwks.keys.map((k) => k.kid)).toEqual(['new']);
+    await expect(loaded.verify(oldToken)).rejects.toMatchObject({
+      code: 'ERR_JWKS_NO_MATCHING_KEY',
+    });
+    expect(loaded.exportKeySet()).not.toHaveProperty('retiring_keys');
+    expect(loaded.exportKeySet().private_keys.map((k) => k.kid)).toEqual(['new']);
+
+    // A set loaded after the removal time no longer publishes the key at all.
+    const late = await buildSignerVerifier({ keySet: saved, issuer: 'i', clock });
+    expect(late.jwks.keys.map((k) => k.kid)).toEqual(['new']);
+  });
+
+  it('leaves seed key sets (no retiring_keys) as they were, and checks retiring_keys', async () => {
+    const ks = await generateKeySet('k1');
+    const sv = await buildSignerVerifier({ keySet: ks, issuer: 'i' });
+    expect(sv.exportKeySet()).toEqual({
+      active_kid: 'k1',
+      private_keys: [expect.objectContaining({ kid: 'k1', d: expect.any(String) })],
+      public_keys: [expect.objectContaining({ kid: 'k1' })],
+    });
+    const bad = [
+      { retiring_keys: {} },
+      { retiring_keys: [{ kid: 'k1', remove_at: 1 }] },
+      { retiring_keys: [{ kid: 'x', remove_at: 1.5 }] },
+      { retiring_keys: [{ kid: 'x', remove_at: '1' }] },
+      { retiring_keys: [null] },
+      {
+        retiring_keys: [
+          { kid: 'x', remove_at: 1 },
+          { kid: 'x', remove_at: 2 },
+        ],
+      },
+    ];
+    for (const extra of bad) {
+      await expect(
+        buildSignerVerifier({ keySet: { ...ks, ...extra } as never, issuer: 'i' }),
+      ).rejects.toMatchObject({ code: 'ERR_TESSERA_CONFIG' });
+    }
+  });
+
   it('publishes only public members', async () => {
     const sv = await buildSignerVerifier({
       keySet: await generateKeySet('k1', 'RS256'),
