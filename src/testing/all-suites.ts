@@ -6,6 +6,7 @@
 import { defineAccessTokensSuite } from './access-tokens-suite.js';
 import { defineActionTokensSuite } from './action-tokens-suite.js';
 import { defineChallengesSuite } from './challenges-suite.js';
+import { defineSessionTokensCompatSuite } from './session-tokens-compat-suite.js';
 import { defineSessionsSuite } from './sessions-suite.js';
 import { defineStoreSuite, type StoreSuiteOptions } from './store-suite.js';
 
@@ -25,4 +26,5 @@ export function defineAllSuites(options: StoreSuiteOptions): void {
   defineAccessTokensSuite(options);
   defineChallengesSuite(options);
   defineSessionsSuite(options);
+  defineSessionTokensCompatSuite(options);
 }

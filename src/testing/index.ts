@@ -26,5 +26,6 @@ export {
   type TestRunner,
   withStore,
 } from './runner.js';
+export { defineSessionTokensCompatSuite } from './session-tokens-compat-suite.js';
 export { defineSessionsSuite } from './sessions-suite.js';
 export { defineStoreSuite, type StoreSuiteOptions } from './store-suite.js';
