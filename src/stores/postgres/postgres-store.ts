@@ -66,7 +66,6 @@ import {
   schemaVersion,
 } from './schema.js';
 import {
-  createUpdateStatements,
   deleteSql,
   getManySql,
   getSql,
@@ -80,6 +79,7 @@ import {
   writeSql,
 } from './statements.js';
 import { startSweeperLoop } from './sweeper.js';
+import { createUpdateStatements } from './update-statements.js';
 
 /** Times a conditional write runs again when the record changed between its statements. */
 const MAX_RACE_LOOPS = 25;

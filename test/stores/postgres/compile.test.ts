@@ -17,7 +17,8 @@ import {
   Params,
 } from '../../../src/stores/postgres/compile.js';
 import { schemaNames } from '../../../src/stores/postgres/schema.js';
-import { createUpdateStatements, updateSql } from '../../../src/stores/postgres/statements.js';
+import { updateSql } from '../../../src/stores/postgres/statements.js';
+import { createUpdateStatements } from '../../../src/stores/postgres/update-statements.js';
 import { applyMutation, matchesField, matchesWhere } from '../../../src/stores/shared/semantics.js';
 import { PG_URL, requirePostgres } from '../../support/postgres.js';
 
