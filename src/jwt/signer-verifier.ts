@@ -16,6 +16,7 @@ import { randomId62 } from '../core/random.js';
 import { createJwtDenylist, type JwtDenylist } from './denylist.js';
 import { parseDurationSeconds } from './duration.js';
 import { createKeyRegistry } from './key-registry.js';
+import { KID_PATTERN } from './key-set.js';
 import type { JwtClaims, JwtSignerVerifier, SignerVerifierOptions, SignOptions } from './types.js';
 
 /** Default token lifetime, seconds (10 minutes). */
@@ -113,6 +114,8 @@ export async function buildSignerVerifier(
     if (typeof header.kid !== 'string') {
       throw new errors.JWSInvalid('JWS "kid" (Key ID) Header Parameter is required');
     }
+    // No key can carry a kid outside KID_PATTERN (NUL, quotes, > 128 characters): unknown at once.
+    if (!KID_PATTERN.test(header.kid)) throw new errors.JWKSNoMatchingKey();
     return keys.localSet()(header, token);
   };
 

@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
-import { exportJWK, generateKeyPair } from 'jose';
+import { errors, exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../../src/core/clock.js';
 import {
@@ -101,6 +101,32 @@ describe('the verifier rejects', () => {
       code: 'ERR_JWS_INVALID',
     });
   });
+
+  const injectedKids: readonly (readonly [string, string])[] = [
+    ['__proto__', '__proto__'],
+    ['constructor', 'constructor'],
+    ['toString', 'toString'],
+    ['a path', '../../etc/passwd'],
+    // Long, but within MAX_JWS_LENGTH (longer tokens are refused whole: ERR_JWS_INVALID below).
+    ['a very long kid', 'k'.repeat(10_000)],
+    ['a 129-character kid', 'k'.repeat(129)],
+    ['a kid with NUL', 'k1\u0000'],
+    ['a kid with NUL first', '\u0000k1'],
+    ['the real kid with a space', 'k1 '],
+    ['a kid in another case', 'K1'],
+  ];
+  for (const [label, kid] of injectedKids) {
+    it(`an injected kid: ${label} (the unknown-kid error, before any key is used)`, async () => {
+      const { header, payload: p } = decode(await sv.sign(claims));
+      const jws = forge({ ...header, kid }, p, ed25519Signer(keySet.private_keys[0]!));
+      const err = await sv.verify(jws).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(errors.JWKSNoMatchingKey);
+      expect(err).toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+    });
+  }
 
   it('a token signed by an attacker key that carries its own jwk, jku, x5u or x5c header', async () => {
     const attacker = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
@@ -252,13 +278,23 @@ describe('the verifier rejects', () => {
       payload(),
       signer,
     );
-    await expect(sv.verify(crit)).rejects.toBeTruthy();
+    // An extension the verifier does not implement must not be ignored (RFC 7515 §4.1.11).
+    await expect(sv.verify(crit)).rejects.toBeInstanceOf(errors.JOSENotSupported);
+    await expect(sv.verify(crit)).rejects.toMatchObject({
+      code: 'ERR_JOSE_NOT_SUPPORTED',
+      message: 'Extension Header Parameter "exp" is not recognized',
+    });
     const b64 = forge(
       { alg: 'EdDSA', kid: 'k1', typ: 'JWT', b64: false, crit: ['b64'] },
       payload(),
       signer,
     );
-    await expect(sv.verify(b64)).rejects.toBeTruthy();
+    // RFC 7797 unencoded payloads are never valid JWTs.
+    await expect(sv.verify(b64)).rejects.toBeInstanceOf(errors.JWTInvalid);
+    await expect(sv.verify(b64)).rejects.toMatchObject({
+      code: 'ERR_JWT_INVALID',
+      message: 'JWTs MUST NOT use unencoded payload',
+    });
     await expect(sv.verify('')).rejects.toMatchObject({ code: 'ERR_JWS_INVALID' });
     await expect(sv.verify('a.b')).rejects.toMatchObject({ code: 'ERR_JWS_INVALID' });
     await expect(sv.verify(`${'a'.repeat(20_000)}.b.c`)).rejects.toMatchObject({
