@@ -69,11 +69,17 @@ export function defineTablesTokenTests(
     );
 
     it(
-      'refuses a bound token for an owner without a session (the seed ignored it)',
+      'adds no bound token for an owner without a live session, and says so with false (the seed ignored it)',
       run(async ({ tables }) => {
-        await rejectsWithCode(
-          tables.add_session_bounded_token(tables.create_token(), 'v', 'nobody'),
-          'ERR_TESSERA_NOT_FOUND',
+        const t = tables.create_token();
+        assert.equal(await tables.add_session_bounded_token(t, 'v', 'nobody'), false);
+        assert.equal(await tables.transition_token_is_active(t), false);
+        const { session } = await login(tables, 'u1');
+        assert.equal(await tables.add_session_bounded_token(t, 'v', 'u1'), true);
+        await tables.destroy_session(session);
+        assert.equal(
+          await tables.add_session_bounded_token(tables.create_token(), 'v', 'u1'),
+          false,
         );
       }),
     );

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { TokenTables } from '../compat/session-tokens/index.js';
+import { defineTablesInputTests } from './session-tokens-compat-suite-inputs.js';
 import { defineTablesSessionTests } from './session-tokens-compat-suite-sessions.js';
 import { login, makeTablesRun } from './session-tokens-compat-suite-support.js';
 import { defineTablesTokenTests } from './session-tokens-compat-suite-tokens.js';
@@ -27,6 +28,7 @@ export function defineSessionTokensCompatSuite(options: StoreSuiteOptions): void
   describe(`compat session_tokens: ${options.name}`, () => {
     defineTablesSessionTests(options, run);
     defineTablesTokenTests(options, run);
+    defineTablesInputTests(options, run);
 
     describe('the seed DB interface', () => {
       it(

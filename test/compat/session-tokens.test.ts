@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenTables } from '../../src/compat/session-tokens/index.js';
+import { createSeedDb, TokenTables } from '../../src/compat/session-tokens/index.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
 
 // What the facade does without touching a store. Every behaviour on data runs
@@ -31,6 +31,24 @@ describe('compat: session_tokens TokenTables (construction)', () => {
       check_hash: async () => true,
     };
     expect(() => new TokenTables(seedDb as never)).toThrow(TypeError);
+  });
+
+  it('refuses option timeouts out of range, and Infinity where never is impossible', () => {
+    const store = createMemoryStore();
+    const bad = [
+      { sessionTimeoutMs: 0 },
+      { tokenTimeoutMs: 1.5 },
+      { detachTimeoutMs: 3651 * 24 * 3_600_000 },
+      { disownmentTimeoutMs: Number.POSITIVE_INFINITY },
+      { activityIntervalMs: Number.POSITIVE_INFINITY },
+    ];
+    for (const options of bad) {
+      expect(() => new TokenTables(store, null, options)).toThrow(RangeError);
+      expect(() => createSeedDb(store, options)).toThrow(RangeError);
+    }
+    expect(
+      () => new TokenTables(store, null, { sessionTimeoutMs: Number.POSITIVE_INFINITY }),
+    ).not.toThrow();
   });
 
   it('has no timers: shutdown and decrement_timers do nothing', () => {

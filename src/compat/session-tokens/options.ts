@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../../core/clock.js';
 import type { Keyring } from '../../core/keyring.js';
-import { createSessions, type Sessions } from '../../sessions/index.js';
+import { createSessions, MAX_TIMEOUT_MS, type Sessions } from '../../sessions/index.js';
 import type { Store } from '../../stores/contract.js';
 
 /** The seed's token maker type: `(prefix?) => token`. */
@@ -28,17 +28,23 @@ export interface TokenTablesOptions {
   readonly detachTimeoutMs?: number;
   /** General token timeout (default `Infinity`, as the seed meant it). */
   readonly tokenTimeoutMs?: number;
-  /** How long transferable tokens stay unassigned (default 24 hours). */
+  /** How long transferable tokens stay unassigned (default 24 hours; finite). */
   readonly disownmentTimeoutMs?: number;
-  /** Activity writes at most this often (default one hour, at least once per half timeout). */
+  /** Activity writes at most this often (default one hour, at least once per half timeout; finite). */
   readonly activityIntervalMs?: number;
 }
 
-/** `Infinity` → `null` (never); any other number must be a positive integer of ms. */
-export function fromMs(ms: number, name: string): number | null {
-  if (ms === Number.POSITIVE_INFINITY) return null;
-  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 1) {
-    throw new RangeError(`${name} must be a positive integer number of ms, or Infinity`);
+/**
+ * An option in ms: `Infinity` → `null` (never) when `never` allows it; any other
+ * value must be an integer in 1..{@link MAX_TIMEOUT_MS}.
+ * @throws RangeError otherwise
+ */
+export function fromMs(ms: number, name: string, never = true): number | null {
+  if (never && ms === Number.POSITIVE_INFINITY) return null;
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 1 || ms > MAX_TIMEOUT_MS) {
+    throw new RangeError(
+      `${name} must be an integer number of ms in 1..${MAX_TIMEOUT_MS}${never ? ', or Infinity' : ''}`,
+    );
   }
   return ms;
 }
@@ -50,10 +56,10 @@ export function toMs(ms: number | null): number {
 
 /** Build the native API the facade runs on. */
 export function nativeSessions(store: Store, options: TokenTablesOptions): Sessions {
-  const optional = (v: number | undefined, name: string) =>
-    v === undefined ? undefined : fromMs(v, name);
-  const disown = optional(options.disownmentTimeoutMs, 'disownmentTimeoutMs');
-  const activity = optional(options.activityIntervalMs, 'activityIntervalMs');
+  const optional = (v: number | undefined, name: string, never = true) =>
+    v === undefined ? undefined : fromMs(v, name, never);
+  const disown = optional(options.disownmentTimeoutMs, 'disownmentTimeoutMs', false);
+  const activity = optional(options.activityIntervalMs, 'activityIntervalMs', false);
   return createSessions({
     store,
     clock: options.clock,
@@ -61,8 +67,8 @@ export function nativeSessions(store: Store, options: TokenTablesOptions): Sessi
     collections: options.collections,
     absoluteTimeoutMs: optional(options.absoluteTimeoutMs, 'absoluteTimeoutMs'),
     detachTimeoutMs: optional(options.detachTimeoutMs, 'detachTimeoutMs'),
-    ...(disown === undefined || disown === null ? {} : { disownmentTimeoutMs: disown }),
-    ...(activity === undefined || activity === null ? {} : { activityIntervalMs: activity }),
+    ...(disown == null ? {} : { disownmentTimeoutMs: disown }),
+    ...(activity == null ? {} : { activityIntervalMs: activity }),
   });
 }
 

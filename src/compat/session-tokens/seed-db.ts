@@ -7,6 +7,7 @@
 import { isTesseraError } from '../../core/errors.js';
 import type { Sessions } from '../../sessions/index.js';
 import type { Store } from '../../stores/contract.js';
+import { checkOwnerArg, checkTokenArg, isTokenString } from './checks.js';
 import {
   asSeedValue,
   fromMs,
@@ -21,15 +22,21 @@ import {
  * synchronous; `await` works on both).
  */
 export interface DB {
-  /** Create a session for `ownership_key` under `session_token`; resolves to its hash (public id). */
+  /**
+   * Create a session for `ownership_key` under `session_token`; resolves to its hash (public id).
+   * @throws InvalidInputError (naming the argument) for a token shorter than 22 characters or a bad owner
+   */
   set_session_key_value(session_token: string, ownership_key: string): Promise<string>;
-  /** Destroy the session; resolves to whether a live one was ended. */
+  /** Destroy the session; resolves to whether a live one was ended (false for anything that is not a session token). */
   del_session_key_value(session_token: string): Promise<boolean>;
-  /** Set a transition token's value (creating a plain token when there is none). */
+  /**
+   * Set a transition token's value (creating a plain token when there is none).
+   * @throws InvalidInputError (`t_token`) for a token shorter than 22 characters, (`value`) for a missing value
+   */
   set_key_value(t_token: string, value: string): Promise<void>;
   /** The active token's value, or `false`. */
   get_key_value(t_token: string): Promise<string | boolean>;
-  /** Destroy a transition token. */
+  /** Destroy a transition token (nothing to do for anything that is not a token). */
   del_key_value(t_token: string): Promise<void>;
   /** Whether `hh_unidentified` is the hash (public id) of a live session of `ownership_key`. */
   check_hash(hh_unidentified: string, ownership_key: string): Promise<boolean>;
@@ -59,6 +66,8 @@ export function seedDbOver(
   const { sessions } = backing;
   const db: DB = Object.freeze({
     async set_session_key_value(session_token: string, ownership_key: string) {
+      checkTokenArg(session_token, 'session_token');
+      checkOwnerArg(ownership_key, 'ownership_key');
       try {
         const { session } = await sessions.create({
           owner: ownership_key,
@@ -74,9 +83,11 @@ export function seedDbOver(
       }
     },
     async del_session_key_value(session_token: string) {
+      if (!isTokenString(session_token)) return false;
       return sessions.destroy({ token: session_token });
     },
     async set_key_value(t_token: string, value: string) {
+      checkTokenArg(t_token, 't_token');
       const v = asSeedValue(value);
       if ((await sessions.tokens.get({ token: t_token })) !== null) {
         await sessions.tokens.setValue({ token: t_token }, v);
@@ -89,11 +100,12 @@ export function seedDbOver(
       });
     },
     async get_key_value(t_token: string) {
-      if (typeof t_token !== 'string' || t_token.length < 22) return false;
+      if (!isTokenString(t_token)) return false;
       const r = await sessions.tokens.check(t_token);
       return r.active ? asSeedValue(r.value) : false;
     },
     async del_key_value(t_token: string) {
+      if (!isTokenString(t_token)) return;
       await sessions.tokens.destroy({ token: t_token });
     },
     async check_hash(hh_unidentified: string, ownership_key: string) {

@@ -27,8 +27,15 @@
  *   43 base64url characters), never bearer tokens; management methods accept a
  *   token or its id, lookups that authenticate (`active_session`,
  *   `transition_token_is_active`, `acquire_token`) only the token;
- * - tokens and session tokens must have at least 22 characters (they are looked
- *   up by value alone); shorter ones are refused with `InvalidInputError`;
+ * - tokens and session tokens must have 22..1024 characters (they are looked
+ *   up by value alone): methods that create a token or session under a shorter
+ *   one throw `InvalidInputError`; elsewhere it names nothing (`false`, `undefined`, `""`);
+ * - the seed's silent no-ops (no such live token or session, not the caller's,
+ *   not transferable, an owner without a session) resolve to `false` (or
+ *   `undefined` / `""` for getters); caller mistakes (an amount that is not a
+ *   finite number, an owner that is not 1..256 characters of text, a timeout
+ *   out of range) throw `InvalidInputError` with `field` naming the seed's
+ *   argument (`amount`, `receiver_key`, `timeout`...), whether or not the token exists;
  * - `add_session` always returns the session's hash (its id); all sessions are
  *   shared through the store, whatever `shared` says;
  * - an owner may have several sessions; "the owner's session" (where
@@ -36,10 +43,17 @@
  * - errors are Tessera's (`ERR_TESSERA_*` codes): the seed had no error classes.
  * @module
  */
-import { isTesseraError, NotFoundError } from '../../core/errors.js';
+import { isTesseraError } from '../../core/errors.js';
 import { defaultTokenMaker, type SessionInfo, type Sessions } from '../../sessions/index.js';
 import type { SessionRef, TokenInfo, TokenRef } from '../../sessions/types.js';
 import type { Store } from '../../stores/contract.js';
+import {
+  checkAmountArg,
+  checkOwnerArg,
+  checkTokenArg,
+  isTokenString,
+  timeoutArg,
+} from './checks.js';
 import {
   asSeedValue,
   fromMs,
@@ -62,12 +76,14 @@ function isStore(x: unknown): x is Store {
   );
 }
 
-/** Refusals the seed answered with a silent no-op: here they resolve to `false`. */
+/**
+ * The outcomes the seed answered with a silent no-op (no such live token or
+ * session, not the caller's, not transferable): here they resolve to `false`.
+ * Caller mistakes (`ERR_TESSERA_INVALID_INPUT`) and store errors are thrown.
+ */
 function refused(err: unknown): boolean {
   return (
-    isTesseraError(err, 'ERR_TESSERA_NOT_FOUND') ||
-    isTesseraError(err, 'ERR_TESSERA_FORBIDDEN') ||
-    isTesseraError(err, 'ERR_TESSERA_INVALID_INPUT')
+    isTesseraError(err, 'ERR_TESSERA_NOT_FOUND') || isTesseraError(err, 'ERR_TESSERA_FORBIDDEN')
   );
 }
 
@@ -178,7 +194,7 @@ export class TokenTables {
   }
 
   async #session(s: string): Promise<SessionInfo | null> {
-    if (typeof s !== 'string' || s.length < 22) return null;
+    if (!isTokenString(s)) return null;
     for (const ref of this.#sessionRefs(s)) {
       const info = await this.sessions.get(ref);
       if (info !== null) return info;
@@ -187,7 +203,7 @@ export class TokenTables {
   }
 
   async #token(t: string): Promise<TokenInfo | null> {
-    if (typeof t !== 'string' || t.length < 22) return null;
+    if (!isTokenString(t)) return null;
     for (const ref of this.#tokenRefs(t)) {
       const info = await this.sessions.tokens.get(ref);
       if (info !== null) return info;
@@ -232,7 +248,7 @@ export class TokenTables {
    * the session's hash. Re-adding a live session for the same owner is a no-op.
    * @returns the session's hash (its public id), whatever `shared` says
    * @throws AlreadyExistsError when the token names another owner's live session
-   * @throws InvalidInputError for a token shorter than 22 characters or a bad owner
+   * @throws InvalidInputError (naming the argument) for a token shorter than 22 characters or a bad owner
    */
   async add_session(
     session_token: string,
@@ -240,6 +256,9 @@ export class TokenTables {
     t_token?: string | null,
     _shared?: boolean,
   ): Promise<string> {
+    checkTokenArg(session_token, 'session_token');
+    checkOwnerArg(ownership_key, 'ownership_key');
+    if (t_token) checkTokenArg(t_token, 't_token');
     const hash = await this.db.set_session_key_value(session_token, ownership_key);
     if (t_token) {
       await this.sessions.tokens.add({
@@ -258,7 +277,7 @@ export class TokenTables {
    * (records activity, sliding its timeout).
    */
   async active_session(session_token: string, ownership_key: string): Promise<boolean> {
-    if (typeof session_token !== 'string' || session_token.length < 22) return false;
+    if (!isTokenString(session_token)) return false;
     const r = await this.sessions.validate(session_token);
     return r.valid && r.session.owner === ownership_key;
   }
@@ -300,16 +319,19 @@ export class TokenTables {
 
   /**
    * Set the general session (idle) timeout in ms (`Infinity`: never) for sessions added later.
-   * @throws RangeError unless a positive integer or Infinity
+   * @throws InvalidInputError (`timeout`) unless an integer in 1..MAX_TIMEOUT_MS or Infinity
    */
   set_general_session_timeout(timeout: number): void {
-    fromMs(timeout, 'timeout');
+    timeoutArg(timeout, 'timeout');
     this.#sessionTimeoutMs = timeout;
   }
 
-  /** Set a session's (idle) timeout in ms from now (`Infinity`: never). Resolves to false when there is no live session. */
+  /**
+   * Set a session's (idle) timeout in ms from now (`Infinity`: never). Resolves to false when there is no live session.
+   * @throws InvalidInputError (`timeout`) unless an integer in 1..MAX_TIMEOUT_MS or Infinity
+   */
   async set_session_timeout(session_token: string, timeout: number): Promise<boolean> {
-    const idleTimeoutMs = fromMs(timeout, 'timeout');
+    const idleTimeoutMs = timeoutArg(timeout, 'timeout');
     const s = await this.#session(session_token);
     return s !== null && orFalse(() => this.sessions.setTimeouts({ id: s.id }, { idleTimeoutMs }));
   }
@@ -336,7 +358,7 @@ export class TokenTables {
     ownership_key: string,
     hash_of_p2: string,
   ): Promise<boolean> {
-    if (typeof session_token !== 'string' || session_token.length < 22) return false;
+    if (!isTokenString(session_token)) return false;
     const s = await this.sessions.get({ token: session_token });
     return s !== null && s.owner === ownership_key && s.id === hash_of_p2;
   }
@@ -345,9 +367,10 @@ export class TokenTables {
 
   /**
    * Add (or overwrite the value of) a plain token. Non-strings are stored as JSON text.
-   * @throws InvalidInputError for a token shorter than 22 characters
+   * @throws InvalidInputError (`t_token`) for a token shorter than 22 characters, (`value`) for a missing value
    */
   async add_token(t_token: string, value: unknown): Promise<void> {
+    checkTokenArg(t_token, 't_token');
     await this.db.set_key_value(t_token, asSeedValue(value));
   }
 
@@ -365,7 +388,7 @@ export class TokenTables {
   /**
    * Add a transferable token owned by `ownership_key`, carried by their current
    * session (or held by them when they have none: the seed dropped it).
-   * @throws InvalidInputError for a token shorter than 22 characters or a bad owner
+   * @throws InvalidInputError (naming the argument) for a token shorter than 22 characters or a bad owner
    * @throws AlreadyExistsError when an active token has this value
    */
   async add_transferable_token(
@@ -373,6 +396,8 @@ export class TokenTables {
     value: unknown,
     ownership_key: string,
   ): Promise<void> {
+    checkTokenArg(t_token, 't_token');
+    checkOwnerArg(ownership_key, 'ownership_key');
     const current = await this.#current(ownership_key);
     await this.sessions.tokens.add({
       kind: 'transferable',
@@ -386,32 +411,40 @@ export class TokenTables {
 
   /**
    * Add a token bound to the owner's current session: it dies with the session.
-   * @throws NotFoundError when the owner has no live attached session (the seed ignored the call)
-   * @throws InvalidInputError, AlreadyExistsError
+   * @returns whether it was added: false when the owner has no live attached
+   *   session (the seed ignored the call silently)
+   * @throws InvalidInputError (naming the argument) for a token shorter than 22 characters or a bad owner
+   * @throws AlreadyExistsError when an active token has this value
    */
   async add_session_bounded_token(
     t_token: string,
     value: unknown,
     ownership_key: string,
-  ): Promise<void> {
+  ): Promise<boolean> {
+    checkTokenArg(t_token, 't_token');
+    checkOwnerArg(ownership_key, 'ownership_key');
     const current = await this.#current(ownership_key);
-    if (current === null) throw new NotFoundError('The owner has no live session.');
-    await this.sessions.tokens.add({
-      kind: 'bound',
-      token: t_token,
-      value: asSeedValue(value),
-      session: { id: current.id },
-      timeoutMs: fromMs(this.#tokenTimeoutMs, 'token timeout'),
-    });
+    if (current === null) return false;
+    return orFalse(() =>
+      this.sessions.tokens.add({
+        kind: 'bound',
+        token: t_token,
+        value: asSeedValue(value),
+        session: { id: current.id },
+        timeoutMs: fromMs(this.#tokenTimeoutMs, 'token timeout'),
+      }),
+    );
   }
 
   /**
    * Acquire a transferable token into `session_token` (a live session of
    * `owner`): allowed when it is unassigned or already `owner`'s.
    * @returns whether it worked (the seed always answered false)
+   * @throws InvalidInputError (`owner`) when the owner is not a name
    */
   async acquire_token(t_token: string, session_token: string, owner: string): Promise<boolean> {
-    if (typeof session_token !== 'string' || session_token.length < 22) return false;
+    checkOwnerArg(owner, 'owner');
+    if (!isTokenString(t_token) || !isTokenString(session_token)) return false;
     const s = await this.sessions.get({ token: session_token });
     if (s === null || s.owner !== owner) return false;
     return orFalse(() => this.sessions.tokens.acquire(t_token, { id: s.id }));
@@ -426,13 +459,17 @@ export class TokenTables {
    * Transfer a transferable token from `yielder_key` (falsy: an unassigned
    * token) to `receiver_key`, into the receiver's current session when they
    * have one; keeps sellable state and amount.
-   * @returns whether it worked
+   * @returns whether it worked: false for an unknown token, one that is not
+   *   transferable, or not the yielder's (as the seed's silent no-op)
+   * @throws InvalidInputError (`receiver_key`, `yielder_key`) when an owner is not a name
    */
   async transfer_token(
     t_token: string,
     yielder_key: string | null | undefined,
     receiver_key: string,
   ): Promise<boolean> {
+    if (yielder_key) checkOwnerArg(yielder_key, 'yielder_key');
+    checkOwnerArg(receiver_key, 'receiver_key');
     const t = await this.#token(t_token);
     if (t === null) return false;
     return orFalse(async () => {
@@ -456,24 +493,30 @@ export class TokenTables {
 
   /**
    * Set the general token timeout in ms (`Infinity`: never) for tokens added later.
-   * @throws RangeError unless a positive integer or Infinity
+   * @throws InvalidInputError (`timeout`) unless an integer in 1..MAX_TIMEOUT_MS or Infinity
    */
   set_general_token_timeout(timeout: number): void {
-    fromMs(timeout, 'timeout');
+    timeoutArg(timeout, 'timeout');
     this.#tokenTimeoutMs = timeout;
   }
 
-  /** Set how long a transferable token may stay unassigned, in ms. Resolves to whether it worked. */
+  /**
+   * Set how long a transferable token may stay unassigned, in ms. Resolves to
+   * whether it worked (false for an unknown or non-transferable token).
+   * @throws InvalidInputError (`timeout`) unless an integer in 1..MAX_TIMEOUT_MS (an unassigned token cannot wait forever)
+   */
   async set_disownment_token_timeout(t_token: string, timeout: number): Promise<boolean> {
-    const ms = fromMs(timeout, 'timeout');
+    const ms = timeoutArg(timeout, 'timeout', false) as number;
     const t = await this.#token(t_token);
-    if (t === null || ms === null) return false;
-    return orFalse(() => this.sessions.tokens.setDisownmentTimeout({ id: t.id }, ms));
+    return t !== null && orFalse(() => this.sessions.tokens.setDisownmentTimeout({ id: t.id }, ms));
   }
 
-  /** Set a token's timeout in ms from now (`Infinity`: never). Resolves to whether it worked. */
+  /**
+   * Set a token's timeout in ms from now (`Infinity`: never). Resolves to whether it worked.
+   * @throws InvalidInputError (`timeout`) unless an integer in 1..MAX_TIMEOUT_MS or Infinity
+   */
   async set_token_timeout(t_token: string, timeout: number): Promise<boolean> {
-    const ms = fromMs(timeout, 'timeout');
+    const ms = timeoutArg(timeout, 'timeout');
     const t = await this.#token(t_token);
     return t !== null && orFalse(() => this.sessions.tokens.setTimeout({ id: t.id }, ms));
   }
@@ -499,8 +542,14 @@ export class TokenTables {
     return end === Number.POSITIVE_INFINITY ? end : end - this.#clock();
   }
 
-  /** Mark a transferable token sellable, with an optional amount (positive or negative). */
+  /**
+   * Mark a transferable token sellable, with an optional amount (positive or
+   * negative). Resolves to whether it worked (false for an unknown or
+   * non-transferable token).
+   * @throws InvalidInputError (`amount`) when the amount is given but not a finite number
+   */
   async set_token_sellable(t_token: string, amount?: number | null): Promise<boolean> {
+    if (amount !== undefined && amount !== null) checkAmountArg(amount, 'amount');
     const t = await this.#token(t_token);
     if (t === null) return false;
     const options = amount === undefined || amount === null ? {} : { price: amount };
