@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isReplyError } from './errors.js';
-import { compileShape } from './lua/compile.js';
+import { compileShape, packValues } from './lua/compile.js';
 import { ENTRIES_LUA, PAGE_LUA } from './lua/entries.js';
 import { type Shaped, shapeOf } from './lua/shape.js';
 import { WRITE_LUA, WRITE_SINGLE_LUA } from './lua/write.js';
@@ -88,7 +88,8 @@ export async function runWrite(
       // Malformed ops: the interpreted script refuses them with a precise error.
     }
     const s = shaped === null ? null : compiledFor(shaped);
-    if (s !== null && shaped !== null) return runScript(client, s, keys, shaped.argv);
+    const argv = s === null || shaped === null ? null : packValues(shaped.argv);
+    if (s !== null && argv !== null) return runScript(client, s, keys, argv);
   }
   return runScript(client, single ? SCRIPTS.writeSingle : SCRIPTS.write, keys, args);
 }

@@ -23,12 +23,35 @@ import type {
 } from './shape.js';
 
 const q = (s: string): string => JSON.stringify(s);
-const A = (n: number): string => `ARGV[${n}]`;
+/** The value at ARGV position `n` (from 3): the values travel as one packed ARGV (see {@link packValues}). */
+const A = (n: number): string => `V[${n - 2}]`;
+
+/** Separator of the packed values: no value holds it (JSON escapes it; names and keys refuse control characters). */
+export const VALUE_SEP = '\u0001';
+
+/**
+ * The compiled script's ARGV: `now`, the grace and every value joined by
+ * {@link VALUE_SEP} and terminated by it (one argument instead of dozens:
+ * a client spends time on every argument it sends). Null when a value holds
+ * the separator (the caller then runs the interpreted script).
+ */
+export function packValues(argv: readonly string[]): string[] | null {
+  let packed = '';
+  for (let i = 2; i < argv.length; i++) {
+    const v = argv[i] as string;
+    if (v.includes(VALUE_SEP)) return null;
+    packed += v;
+    packed += VALUE_SEP;
+  }
+  return [argv[0] as string, argv[1] as string, packed];
+}
 
 /** Helpers every compiled script may use (unused locals cost next to nothing). */
 const HELPERS = `
 local now = tonumber(ARGV[1])
 local grace = tonumber(ARGV[2])
+local V = {}
+for v in string.gmatch(ARGV[3] or '', '([^\\1]*)\\1') do V[#V + 1] = v end
 
 local function fmtint(x) return string.format('%d', x) end
 
