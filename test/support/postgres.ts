@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,50 @@ import pg from 'pg';
 /** The server the suites run against (override with `TESSERA_TEST_PG_URL`). */
 export const PG_URL = process.env.TESSERA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** Where the PostgreSQL server binaries live (override with `TESSERA_TEST_PG_BIN`). */
-export const PG_BIN = process.env.TESSERA_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/** Where Debian-style packages put the server binaries of each major version. */
+const PG_LIB = '/usr/lib/postgresql';
+/** The last resort when nothing better is found. */
+const PG_BIN_FALLBACK = join(PG_LIB, '15', 'bin');
+
+/** Whether `dir` holds the server binaries (`initdb` and `postgres`). */
+function holdsServer(dir: string): boolean {
+  return existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'));
+}
+
+/**
+ * The directory of the installed server binaries: `pg_config --bindir` when it
+ * holds `initdb` and `postgres` (the version the client tools belong to);
+ * otherwise the highest major version under `/usr/lib/postgresql` that does;
+ * otherwise `/usr/lib/postgresql/15/bin`.
+ */
+function findPgBin(): string {
+  try {
+    const dir = execFileSync('pg_config', ['--bindir'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    })
+      .toString()
+      .trim();
+    if (dir !== '' && holdsServer(dir)) return dir;
+  } catch {
+    // no pg_config on the PATH
+  }
+  try {
+    const majors = readdirSync(PG_LIB)
+      .filter((v) => /^\d+(\.\d+)?$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
+    for (const v of majors) if (holdsServer(join(PG_LIB, v, 'bin'))) return join(PG_LIB, v, 'bin');
+  } catch {
+    // no Debian-style layout
+  }
+  return PG_BIN_FALLBACK;
+}
+
+/**
+ * Where the PostgreSQL server binaries live: `TESSERA_TEST_PG_BIN`, else
+ * derived from `pg_config --bindir` (see {@link findPgBin}).
+ */
+export const PG_BIN = process.env.TESSERA_TEST_PG_BIN ?? findPgBin();
 
 /** Whether a server answers `SELECT 1` at `url` within `timeoutMs`. */
 export async function postgresAvailable(url = PG_URL, timeoutMs = 3000): Promise<boolean> {
@@ -123,7 +165,7 @@ export interface TempPostgres {
 
 /** Whether the server binaries are installed. */
 export function postgresBinariesAvailable(): boolean {
-  return existsSync(join(PG_BIN, 'initdb')) && existsSync(join(PG_BIN, 'postgres'));
+  return holdsServer(PG_BIN);
 }
 
 function asPostgresUser(cmd: string, args: string[]): [string, string[]] {
