@@ -248,7 +248,15 @@ function defineFacadeTests(name: string, setup: Setup): void {
             { id: ID, action: ACTION, ttl: 3, throttle: 10 },
             '"throttle" must be less than or equal to ref:ttl',
           ],
-          [{ id: ID, action: ACTION, throttle: 10 }, '"throttle" missing required peer "ttl"'],
+          [
+            { id: ID, action: ACTION, throttle: 10 },
+            '"throttle" limit references "ref:ttl" which must be a number',
+          ],
+          [{ id: ID, action: ACTION, throttle: true }, '"throttle" missing required peer "ttl"'],
+          [
+            { id: ID, action: ACTION, ttl: 10, throttle: false },
+            '"throttle" must be one of [number, true]',
+          ],
           [{ id: ID, action: ACTION, ttl: 0 }, '"ttl" must be greater than or equal to 1'],
           [{ id: ID, action: ACTION, ttl: 1.5 }, '"ttl" must be an integer'],
           [
@@ -393,9 +401,13 @@ function defineFacadeTests(name: string, setup: Setup): void {
 
       it('rejects info arguments of no known shape', async () => {
         const { manager } = await setup();
-        for (const args of [{}, { uid: 'u', id: ID }, { token: 'x' }, { id: ID }, 'x']) {
+        for (const args of [{}, { uid: 'u', id: ID }, { token: 'x' }, { id: ID }]) {
           const err = await caught(manager.info(args));
           expect(err.message).toBe('"value" does not match any of the allowed types');
+        }
+        for (const args of ['x', null, 1]) {
+          const err = await caught(manager.info(args));
+          expect(err.message).toBe('"value" must be one of [object]');
         }
       });
     });
@@ -474,7 +486,7 @@ function defineFacadeTests(name: string, setup: Setup): void {
           }),
         );
         expect(err).toBeInstanceOf(AssertionError);
-        expect(err.message).toBe(
+        expect(err.message).toMatch(
           `Sanity check failed for "id" failed: "another@mail.com" vs "${ID}"`,
         );
         expect((await manager.verify(secret, { control: { id: ID, action: ACTION } })).id).toBe(ID);

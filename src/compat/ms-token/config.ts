@@ -10,10 +10,12 @@ import type { Keyring } from '../../core/keyring.js';
 import type { Store } from '../../stores/contract.js';
 import { MS_TOKEN_DEFAULT_PREFIX } from './legacy/layout.js';
 import {
+  alternatives,
   checkInteger,
   checkString,
   invalid,
   isObject,
+  notOneOf,
   rejectUnknown,
   requireObject,
 } from './validation.js';
@@ -122,6 +124,7 @@ export function isStore(s: unknown): s is Store {
   );
 }
 
+/** Joi's `binary().encoding('utf8').min(min)` (Uint8Arrays accepted too). */
 function secretBytes(v: unknown, path: string[], min: number): Buffer {
   if (v === undefined) invalid(path, 'is required', 'any.required');
   let bytes: Buffer;
@@ -132,17 +135,36 @@ function secretBytes(v: unknown, path: string[], min: number): Buffer {
   return bytes;
 }
 
+/**
+ * `encrypt.sharedSecret`: Joi's `alternatives(binary().min(32), object({
+ * legacy: binary().min(24), current: binary().min(32) }))`, required.
+ */
 function resolveSharedSecret(v: unknown): Buffer {
   const path = ['encrypt', 'sharedSecret'];
   if (v === undefined) invalid(path, 'is required', 'any.required');
-  if (typeof v === 'string' || v instanceof Uint8Array) return secretBytes(v, path, 32);
-  if (isObject(v)) {
-    secretBytes(v.legacy, [...path, 'legacy'], 24);
-    const current = secretBytes(v.current, [...path, 'current'], 32);
-    rejectUnknown(v, ['legacy', 'current'], path);
-    return current;
-  }
-  return invalid(path, 'does not match any of the allowed types', 'alternatives.match');
+  return alternatives(path, [
+    () => secretBytes(v, path, 32),
+    () => {
+      const o = requireObject(v, path);
+      secretBytes(o.legacy, [...path, 'legacy'], 24);
+      const current = secretBytes(o.current, [...path, 'current'], 32);
+      rejectUnknown(o, ['legacy', 'current'], path);
+      return current;
+    },
+  ]);
+}
+
+/** `backend.connection` with `name: 'redis'`: an ioredis `Redis` or `Cluster`, required. */
+function checkConnection(v: unknown): unknown {
+  const path = ['backend', 'connection'];
+  if (v === undefined) invalid(path, 'is required', 'any.required');
+  const client = () => {
+    requireObject(v, path);
+    if (!isRedisClient(v)) invalid(path, 'must be an instance of ioredis', 'object.instance');
+    return v;
+  };
+  // Joi tries `object().instance(Redis)`, then `object().instance(Cluster)`.
+  return alternatives(path, [client, client]);
 }
 
 /**
@@ -166,19 +188,9 @@ export function validateConfig(opts: unknown): ResolvedConfig {
     store = o.store;
   } else {
     const backend = requireObject(o.backend, ['backend']);
-    const name = checkString(backend.name, ['backend', 'name'], true);
-    if (name !== 'redis') invalid(['backend', 'name'], 'must be [redis]', 'any.only');
-    if (backend.connection === undefined) {
-      invalid(['backend', 'connection'], 'is required', 'any.required');
-    }
-    if (!isRedisClient(backend.connection)) {
-      invalid(
-        ['backend', 'connection'],
-        'does not match any of the allowed types',
-        'alternatives.match',
-      );
-    }
-    connection = backend.connection;
+    if (backend.name === undefined) invalid(['backend', 'name'], 'is required', 'any.required');
+    if (backend.name !== 'redis') notOneOf(['backend', 'name'], ['redis']);
+    connection = checkConnection(backend.connection);
     prefix = checkString(backend.prefix, ['backend', 'prefix'], false);
     rejectUnknown(backend, ['name', 'connection', 'prefix'], ['backend']);
     if (o.legacyPrefix !== false) {

@@ -137,7 +137,15 @@ export async function verify(
       r = await native.tryVerify(input, opts);
     }
   }
-  if (!r.valid) throw fromReason(r.reason, r.retryAfterSeconds);
+  if (!r.valid) {
+    // Only a challenge without a secret verifies without a token; for anything else the
+    // caller gets ms-token's validation error, as ms-token requires the token.
+    const absent = r.reason === 'not_found' || r.reason === 'expired';
+    throw fromReason(
+      absent && parsed.token === undefined ? 'secret_required' : r.reason,
+      r.retryAfterSeconds,
+    );
+  }
   return toResponse(r.challenge, parsed.token, r.challenge.isFirstVerification);
 }
 

@@ -252,10 +252,11 @@ export class TokenManager {
 
   /**
    * Complete a challenge: a token string, or `{ id, action, token }`
-   * (`{ id, action }` for a `secret: false` challenge). Options: `erase`
+   * (`{ id, action }` for a live `secret: false` challenge; without a token
+   * anything else answers ms-token's `"token" is required`). Options: `erase`
    * (default true), `log`, `control: { id?, action? }`.
    * @throws ValidationError, Error `'invalid token'`, AssertionError ("Sanity check failed..."),
-   *   Error `'404'` or `'429'` (with `e.args`)
+   *   Error `'404'` or `'429'` (with `e.args`), TypeError without arguments (as ms-token)
    */
   async verify(args: unknown, opts?: unknown): Promise<TokenResponse> {
     const { parsed, input, opts: o } = checkVerifyCall(args, opts, (t) => this.#decode(t));

@@ -4,7 +4,7 @@
  * sanity check with ms-token's AssertionError.
  * @module
  */
-import { AssertionError } from 'node:assert';
+import { strictEqual } from 'node:assert';
 import { type VerifyOpts, validateVerifyArgs, validateVerifyOpts } from './schemas.js';
 import type { DecodedToken } from './tokens.js';
 
@@ -23,7 +23,8 @@ export interface VerifyCall {
  * @param args - a token string or `{ id, action, token }`
  * @param opts - `{ erase, log, control }`
  * @param decode - decodes a token string (Tessera sealed or ms-token `v1`)
- * @throws ValidationError, Error `'invalid token'`, AssertionError ("Sanity check failed ...")
+ * @throws ValidationError, Error `'invalid token'`, AssertionError ("Sanity check failed ..."),
+ *   TypeError without arguments (as ms-token)
  * @example `const { input, parsed, opts } = checkVerifyCall(token, { erase: false }, decode);`
  */
 export function checkVerifyCall(
@@ -33,6 +34,16 @@ export function checkVerifyCall(
 ): VerifyCall {
   let parsed: VerifyCall['parsed'];
   let input: VerifyCall['input'];
+  if (args === undefined) {
+    // ms-token validates no missing argument, and then fails reading it.
+    const o = validateVerifyOpts(opts);
+    const [prop] = Object.keys(o.control);
+    throw new TypeError(
+      prop === undefined
+        ? "Cannot destructure property 'uid' of 'undefined' as it is undefined."
+        : `Cannot read properties of undefined (reading '${prop}')`,
+    );
+  }
   if (typeof args === 'string') {
     const d = decode(args);
     if (d.kind === 'sealed') {
@@ -52,12 +63,8 @@ export function checkVerifyCall(
   const o = validateVerifyOpts(opts);
   for (const [prop, check] of Object.entries(o.control)) {
     const value = parsed[prop as 'id' | 'action'];
-    if (check !== value) {
-      const err = new AssertionError({ actual: check, expected: value, operator: 'strictEqual' });
-      // Exactly ms-token's message (Node would append a diff to a custom message).
-      err.message = `Sanity check failed for "${prop}" failed: "${check}" vs "${value}"`;
-      throw err;
-    }
+    // As ms-token, so the message is Node's for this custom text (it may append a diff).
+    strictEqual(check, value, `Sanity check failed for "${prop}" failed: "${check}" vs "${value}"`);
   }
   return { parsed, input, opts: o };
 }
