@@ -11,6 +11,7 @@ import { recordFigures, scale } from './support/figures.js';
 import { SecretLog, scanForLeaks } from './support/leaks.js';
 import {
   ADMIN,
+  type Answer,
   api,
   ensureBuilt,
   removeTempDirs,
@@ -23,6 +24,15 @@ import { gateKind, SHARED_KINDS, type SharedStore } from './support/stores.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
 afterAll(() => removeTempDirs());
+
+/** The URL both instances of a test name as theirs (the JWT issuer). */
+const PUBLIC_URL = 'https://tessera-rel.example';
+
+/**
+ * Secrets the family test records at least: 3 configured, plus what every
+ * issuing call answers (so a call that stops issuing fails the test).
+ */
+const ISSUED_AT_LEAST = 20;
 
 /** Racer rounds: [K racers, N uses]. */
 const ROUNDS: Array<[number, number]> = [
@@ -45,7 +55,8 @@ for (const kind of SHARED_KINDS) {
 
     beforeAll(async () => {
       store = await kind.open();
-      const args = ['--log-level', 'debug', '--log-requests', 'true'];
+      // One public URL for both, so a JWT minted by one has the issuer the other expects.
+      const args = ['--log-level', 'debug', '--log-requests', 'on', '--public-url', PUBLIC_URL];
       a = await serve({ store: store.url, args });
       b = await serve({ store: store.url, args });
     }, 90_000);
@@ -91,92 +102,196 @@ for (const kind of SHARED_KINDS) {
     it('issues and uses every credential family through both instances', async () => {
       const A = a.url;
       const B = b.url;
-      // Action tokens: a link (secret), an 8-digit code, a chosen value.
-      for (const [i, body] of [
-        { owner: 'leak@example.com', action: 'login' },
-        { owner: 'leak@example.com', action: 'verify-email', generate: { kind: 'code' } },
-        {
-          owner: 'leak@example.com',
-          action: 'reset',
-          value: `chosen-${SECRET_VALUE.slice(0, 20)}`,
-        },
-      ].entries()) {
-        const r = await api(A, 'POST', '/v1/action-tokens', body);
-        if (r.status !== 201) {
-          // `generate` may be named differently over HTTP: fall back to the default.
-          expect(r.status, r.text).toBe(400);
-          continue;
-        }
-        secrets.addFrom(`action token ${i}`, r.body);
-        if (typeof body.value === 'string') secrets.add('chosen action value', body.value);
-        const used = await api(B, 'POST', '/v1/action-tokens/use', {
-          owner: body.owner,
-          action: body.action,
-          value: r.body.value,
-        });
-        expect(used.body.valid).toBe(true);
-      }
-      // A wrong guess is never logged either.
+      /** The answer, required to have `status` (the body is shown when it has not). */
+      const want = async (status: number, answer: Promise<Answer>): Promise<Answer> => {
+        const r = await answer;
+        expect(r.status, r.text.slice(0, 500)).toBe(status);
+        return r;
+      };
+      const owner = 'leak@example.com';
+
+      // Action tokens: a link (a generated secret, used by value alone), an 8-digit code,
+      // a chosen value; issued on A, used on B.
+      const link = await want(201, api(A, 'POST', '/v1/action-tokens', { owner, action: 'login' }));
+      secrets.addFrom('action token link', link.body);
+      expect(link.body.token.lookup).toBe(true);
+      const code = await want(
+        201,
+        api(A, 'POST', '/v1/action-tokens', {
+          owner,
+          action: 'verify-email',
+          generate: { kind: 'code' },
+        }),
+      );
+      secrets.addFrom('action token code', code.body);
+      expect(code.body.value).toMatch(/^\d{8}$/);
+      const chosen = `chosen-${SECRET_VALUE.slice(0, 20)}`;
+      secrets.add('chosen action value', chosen);
+      await want(
+        201,
+        api(A, 'POST', '/v1/action-tokens', { owner, action: 'reset', value: chosen }),
+      );
+      // A wrong guess is refused, and never logged either.
       const wrong = 'wrong-guess-0123456789abcdefghijklm';
       secrets.add('wrong guess', wrong);
-      await api(B, 'POST', '/v1/action-tokens/use', { action: 'login', value: wrong });
-
-      // Access tokens (PATs), verified, exchanged for a JWT, rotated.
-      const pat = await api(A, 'POST', '/v1/access-tokens', { owner: 'leak-owner', roles: ['r1'] });
-      expect(pat.status, pat.text).toBe(201);
-      secrets.addFrom('pat', pat.body);
-      const token = pat.body.token as string;
-      expect((await api(B, 'POST', '/v1/access-tokens/verify', { token })).status).toBe(200);
-      const jwt = await api(B, 'POST', '/auth/token', {
-        grant_type: 'client_credentials',
-        client_secret: token,
-      });
-      secrets.addFrom('jwt', jwt.body);
-      const tokenId = pat.body.record?.tokenId ?? pat.body.tokenId;
-      if (typeof tokenId === 'string') {
-        const rotated = await api(A, 'POST', `/v1/access-tokens/${tokenId}/rotate`, {});
-        secrets.addFrom('rotated pat', rotated.body);
+      const refused = await want(
+        200,
+        api(B, 'POST', '/v1/action-tokens/use', { owner, action: 'verify-email', value: wrong }),
+      );
+      expect(refused.body.valid).toBe(false);
+      for (const body of [
+        { action: 'login', value: link.body.value },
+        { owner, action: 'verify-email', value: code.body.value },
+        { owner, action: 'reset', value: chosen },
+      ]) {
+        const used = await want(200, api(B, 'POST', '/v1/action-tokens/use', body));
+        expect(used.body.valid, `${body.action}: ${used.text}`).toBe(true);
       }
 
-      // Challenges: a code, sealed metadata, a verify.
-      const ch = await api(A, 'POST', '/v1/challenges', {
-        action: 'otp',
-        id: 'leak-user',
-        secret: { type: 'number', length: 8 },
-        metadata: { note: 'meta-secret-Xq9Zr7Lm2Pn4Vb6Wd8Yf0' },
-      });
-      expect(ch.status, ch.text).toBe(201);
+      // Access tokens (PATs): issued on A, verified and exchanged for a JWT on B, rotated on A
+      // with an overlap (both secrets verify on B).
+      const pat = await want(
+        201,
+        api(A, 'POST', '/v1/access-tokens', { owner: 'leak-owner', roles: ['r1'] }),
+      );
+      secrets.addFrom('pat', pat.body);
+      const token = pat.body.token as string;
+      const tokenId = pat.body.record.tokenId as string;
+      const verified = await want(200, api(B, 'POST', '/v1/access-tokens/verify', { token }));
+      expect(verified.body.valid).toBe(true);
+      const jwt = await want(
+        200,
+        api(B, 'POST', '/auth/token', { grant_type: 'client_credentials', client_secret: token }),
+      );
+      expect(typeof jwt.body.access_token).toBe('string');
+      secrets.addFrom('jwt', jwt.body);
+      const rotated = await want(
+        200,
+        api(A, 'POST', `/v1/access-tokens/${tokenId}/rotate`, { overlapSeconds: 60 }),
+      );
+      secrets.addFrom('rotated pat', rotated.body);
+      expect(rotated.body.token).not.toBe(token);
+      for (const t of [rotated.body.token, token]) {
+        const v = await want(200, api(B, 'POST', '/v1/access-tokens/verify', { token: t }));
+        expect(v.body.valid).toBe(true);
+      }
+
+      // Challenges: a plain code and a sealed token, with sealed metadata; a regenerated
+      // code; created on A, verified on B.
+      // The metadata is application data, kept as given while the challenge lives; the
+      // verify below erases the challenge, so none of it may remain in the store either.
+      const meta = 'meta-secret-Xq9Zr7Lm2Pn4Vb6Wd8Yf0';
+      secrets.add('challenge metadata', meta);
+      const ch = await want(
+        201,
+        api(A, 'POST', '/v1/challenges', {
+          action: 'otp',
+          id: 'leak-user',
+          secret: { type: 'number', length: 8 },
+          metadata: { note: meta },
+          regenerate: true,
+        }),
+      );
       secrets.addFrom('challenge', ch.body);
-      secrets.add('challenge metadata', 'meta-secret-Xq9Zr7Lm2Pn4Vb6Wd8Yf0');
-      const chToken = ch.body.token ?? ch.body.secret;
-      await api(B, 'POST', '/v1/challenges/verify', {
-        action: 'otp',
-        id: 'leak-user',
-        ...(typeof chToken === 'string' ? { token: chToken } : {}),
-      });
+      expect(typeof ch.body.secret).toBe('string');
+      const regen = await want(
+        200,
+        api(A, 'POST', '/v1/challenges/regenerate', { uid: ch.body.challenge.uid }),
+      );
+      secrets.addFrom('regenerated challenge', regen.body);
+      const chOk = await want(
+        200,
+        api(B, 'POST', '/v1/challenges/verify', {
+          action: 'otp',
+          id: 'leak-user',
+          token: regen.body.secret,
+        }),
+      );
+      expect(chOk.body.valid, chOk.text).toBe(true);
+      const sealed = await want(
+        201,
+        api(A, 'POST', '/v1/challenges', { action: 'register', id: 'leak-user' }),
+      );
+      secrets.addFrom('sealed challenge', sealed.body);
+      const sealedOk = await want(
+        200,
+        api(B, 'POST', '/v1/challenges/verify', { token: sealed.body.secret }),
+      );
+      expect(sealedOk.body.valid, sealedOk.text).toBe(true);
 
-      // Sessions and session tokens.
-      const session = await api(A, 'POST', '/v1/sessions', {
-        owner: 'leak-owner',
-        detachable: true,
-      });
-      expect(session.status, session.text).toBe(201);
+      // Sessions and their tokens: a session on A, validated on B; a bound and a transferable
+      // token, checked on B; the session destroyed on A ends the bound token at once.
+      const session = await want(
+        201,
+        api(A, 'POST', '/v1/sessions', { owner: 'leak-owner', detachable: true }),
+      );
       secrets.addFrom('session', session.body);
-      expect(
-        (await api(B, 'POST', '/v1/sessions/validate', { token: session.body.token })).status,
-      ).toBe(200);
-      const st = await api(A, 'POST', '/v1/session-tokens', {
-        kind: 'bound',
-        session: { token: session.body.token },
-      });
-      secrets.addFrom('session token', st.body);
-      if (typeof st.body?.token === 'string')
-        await api(B, 'POST', '/v1/session-tokens/check', { token: st.body.token });
+      const valid = await want(
+        200,
+        api(B, 'POST', '/v1/sessions/validate', { token: session.body.token }),
+      );
+      expect(valid.body.valid).toBe(true);
+      const bound = await want(
+        201,
+        api(A, 'POST', '/v1/session-tokens', {
+          kind: 'bound',
+          session: { token: session.body.token },
+          value: { cart: 42 },
+        }),
+      );
+      secrets.addFrom('bound session token', bound.body);
+      const carried = await want(
+        201,
+        api(A, 'POST', '/v1/session-tokens', {
+          kind: 'transferable',
+          session: { token: session.body.token },
+          value: 'gift',
+        }),
+      );
+      secrets.addFrom('transferable session token', carried.body);
+      for (const t of [bound.body.token, carried.body.token]) {
+        const c = await want(200, api(B, 'POST', '/v1/session-tokens/check', { token: t }));
+        expect(c.body.valid, c.text).toBe(true);
+      }
+      const destroyed = await want(
+        200,
+        api(A, 'POST', '/v1/sessions/destroy', { token: session.body.token }),
+      );
+      expect(destroyed.body.destroyed).toBe(true);
+      const dead = await want(
+        200,
+        api(B, 'POST', '/v1/session-tokens/check', { token: bound.body.token }),
+      );
+      expect(dead.body.valid).toBe(false);
 
-      // Admin surface (seed-compatible): a token issued there.
-      const adminTok = await api(A, 'POST', '/admin/tokens', { owner: 'leak-admin' });
-      secrets.addFrom('admin token', adminTok.body);
-      expect(secrets.items.length).toBeGreaterThanOrEqual(10);
+      // The seed's admin surface: an admin PAT issued on A, exchanged for an admin JWT on B,
+      // which A accepts (both instances share one public URL, so one JWT issuer).
+      const adminPat = await want(
+        201,
+        api(A, 'POST', '/v1/access-tokens', { owner: 'leak-admin', isAdmin: true }),
+      );
+      secrets.addFrom('admin pat', adminPat.body);
+      const adminJwt = await want(
+        200,
+        api(B, 'POST', '/auth/token', {
+          grant_type: 'client_credentials',
+          client_secret: adminPat.body.token,
+        }),
+      );
+      secrets.addFrom('admin jwt', adminJwt.body);
+      const adminTok = await want(
+        201,
+        api(A, 'POST', '/admin/tokens', { owner: 'leak-admin-issued' }, adminJwt.body.access_token),
+      );
+      secrets.addFrom('admin-issued token', adminTok.body);
+      const adminVerified = await want(
+        200,
+        api(B, 'POST', '/v1/access-tokens/verify', { token: adminTok.body.token }),
+      );
+      expect(adminVerified.body.valid).toBe(true);
+
+      // Every value above was recorded for the scan (3 configured and 17 issued values at least).
+      expect(secrets.items.length).toBeGreaterThanOrEqual(ISSUED_AT_LEAST);
     }, 60_000);
 
     it('holds none of those secrets in the store dump or either log', async () => {
