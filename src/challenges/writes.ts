@@ -6,13 +6,13 @@ import type { Clock } from '../core/clock.js';
 import { ConflictError, InvalidInputError, NotFoundError, ThrottledError } from '../core/errors.js';
 import type { HmacHasher } from '../core/hashing.js';
 import type { Keyring } from '../core/keyring.js';
-import { randomSecret, randomUUID } from '../core/random.js';
+import { randomUUID } from '../core/random.js';
 import { retryAfterSeconds } from '../core/throttle.js';
 import type { JsonObject, Store, TransactOp } from '../stores/contract.js';
 import type { Lookups } from './lookups.js';
 import { type ChallengeData, digestSecret, readChallenge, refsFor } from './records.js';
 import type { TokenCodec } from './sealing.js';
-import { generateSecret } from './secrets.js';
+import { generateSecret, randomInstance } from './secrets.js';
 import type {
   ChallengeLookup,
   CreateChallengeInput,
@@ -108,8 +108,7 @@ export async function createChallenge(
     settings,
     hash: null,
     kid: null,
-    // 96 random bits in 16 base64url characters (one CSPRNG call, not one per character).
-    instance: randomSecret(12),
+    instance: randomInstance(),
     generation: 1,
     createdAt: now,
     ttl,
