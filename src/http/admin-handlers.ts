@@ -33,21 +33,32 @@ import {
   typeIssue,
 } from './validate.js';
 
-/** The admin handlers, by route name (see `ADMIN_ROUTES`). */
+/** The admin handlers, by route name (see `ADMIN_ROUTES`); each needs an admin JWT. */
 export interface AdminHandlers {
+  /** `GET /tokens`: 200 `{ records }`; query `afterTokenId`, `limit`, `includeRevoked`, `includeExpired`, `includeSecretPhc`, `hasRole`. */
   readonly list: Handler;
+  /** `POST /tokens/batch`: 200 `{ found, notFound }` for `{ tokenIds, includeSecretPhc? }`. */
   readonly batch: Handler;
+  /** `POST /tokens`: 201 `{ token, record }` (the only time the secret is shown). */
   readonly issue: Handler;
+  /** `PUT /tokens/:tokenId`: 200 `{ record }`, a token registered from a PHC hash. */
   readonly register: Handler;
+  /** `PATCH /tokens/:tokenId`: 204; owner, admin flag, PHC, roles (replace, add or remove), expiry. */
   readonly update: Handler;
+  /** `PUT /tokens/:tokenId/revoke`: 204, with or without a body; also denies its outstanding JWTs. */
   readonly revoke: Handler;
+  /** `PUT /tokens/:tokenId/restore`: 204, with the expiry the token had before it was revoked. */
   readonly restore: Handler;
 }
 
-/** Default and largest page of `GET /tokens`. */
+/** Page size of `GET /tokens` when `limit` is absent, tokens (as the seed). */
 export const DEFAULT_LIST_LIMIT = 100;
+/**
+ * Largest page of `GET /tokens`, tokens: a larger `limit` is lowered to it
+ * (as the seed does), never refused.
+ */
 export const MAX_LIST_LIMIT = 1000;
-/** Most ids in one `POST /tokens/batch`. */
+/** Most ids in one `POST /tokens/batch`; more is 400 "Invalid request body". */
 export const MAX_BATCH_IDS = 1000;
 
 const role = str({ min: 1, max: 100 });

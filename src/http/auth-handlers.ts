@@ -33,10 +33,15 @@ export type Handler = (req: HttpRequest) => Promise<HttpResponse>;
 
 /** The auth handlers, by route name (see `AUTH_ROUTES`). */
 export interface AuthHandlers {
+  /** `POST /token`: PAT → JWT (the seed's endpoint; RFC 6749 §4.4 with `style: 'oauth'`). */
   readonly token: Handler;
+  /** `POST /introspect`: RFC 7662, for admins or callers with `introspectRole`. */
   readonly introspect: Handler;
+  /** `POST /revoke`: RFC 7009, a PAT or a minted JWT. */
   readonly revoke: Handler;
+  /** `GET /.well-known/jwks.json`: RFC 7517, public keys only, cacheable. */
   readonly jwks: Handler;
+  /** `GET /.well-known/oauth-authorization-server`: RFC 8414 metadata. */
   readonly metadata: Handler;
 }
 
@@ -53,7 +58,11 @@ const TOKEN_FIELDS = {
 };
 const OAUTH_TOKEN_FIELDS = { ...TOKEN_FIELDS, scope: str({ optional: true }) };
 
-/** An RFC 6749 error description (ASCII, no quotes or backslashes) for validation issues. */
+/**
+ * An RFC 6749 error description (ASCII, no quotes or backslashes) for validation issues.
+ * @param issues - the validation issues (only their first path segments are named)
+ * @example `describeIssues([{ path: ['state'], message: '…' }]) // 'Malformed parameters: state'`
+ */
 export function describeIssues(issues: readonly Issue[]): string {
   const fields = [...new Set(issues.map((i) => String(i.path[0] ?? 'body')))];
   return `Malformed parameters: ${fields.join(', ')}`.replace(
@@ -68,6 +77,7 @@ export function describeIssues(issues: readonly Issue[]): string {
  * @param options - see {@link AuthHandlerOptions}; `pat` and `signerVerifier` are required;
  *   throttling is on by default only when `pat.store` exists (else pass `throttle: { store }`)
  * @throws TypeError when `pat` or `signerVerifier` is missing, or `publicUrl` is not an http(s) URL
+ * @throws RangeError for a bad throttle rule or `jwksMaxAgeSeconds`
  * @example
  * ```ts
  * const auth = createAuthHandlers({ pat, signerVerifier, style: 'oauth', throttle: { store } });

@@ -21,6 +21,29 @@ export type BodyRead =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly reason: 'too_large' | 'aborted' };
 
+/** Codes of {@link RequestBodyError}. */
+export type RequestBodyErrorCode = 'ERR_TESSERA_BODY_TOO_LARGE' | 'ERR_TESSERA_BODY_ABORTED';
+
+/**
+ * A request body that could not be read: over the limit
+ * (`ERR_TESSERA_BODY_TOO_LARGE`, answer 413) or cut off by the client
+ * (`ERR_TESSERA_BODY_ABORTED`, answer 400).
+ */
+export class RequestBodyError extends Error {
+  /** Stable code. */
+  readonly code: RequestBodyErrorCode;
+  /** The HTTP status to answer with. */
+  readonly status: 413 | 400;
+
+  /** @param reason - why the body could not be read (see {@link BodyRead}) */
+  constructor(reason: 'too_large' | 'aborted') {
+    super(reason === 'too_large' ? 'Request body too large' : 'Request body aborted');
+    this.name = 'RequestBodyError';
+    this.code = reason === 'too_large' ? 'ERR_TESSERA_BODY_TOO_LARGE' : 'ERR_TESSERA_BODY_ABORTED';
+    this.status = reason === 'too_large' ? 413 : 400;
+  }
+}
+
 /**
  * Whether a declared `Content-Length` is over the limit (an absent or
  * malformed value is not: the reader counts the bytes as they come).
@@ -39,7 +62,14 @@ export function declaredTooLarge(
 
 /**
  * Collects decoded chunks up to a bound: `push` returns false (and keeps
- * nothing more) once more than `limitBytes` came.
+ * nothing more) once more than `limitBytes` came; `end` returns the text.
+ * @param limitBytes - the bound, bytes (default {@link BODY_LIMIT_BYTES})
+ * @example
+ * ```ts
+ * const text = createBoundedText(10);
+ * text.push(new TextEncoder().encode('{"a":1}')); // true
+ * text.end(); // '{"a":1}'
+ * ```
  */
 export function createBoundedText(limitBytes: number = BODY_LIMIT_BYTES): {
   push(chunk: Uint8Array): boolean;
@@ -98,12 +128,20 @@ export async function readWebBody(
   }
 }
 
-/** The media type of a `Content-Type` value, lower-case, without parameters. */
+/**
+ * The media type of a `Content-Type` value, lower-case, without parameters.
+ * @param contentType - the header value (absent: `''`)
+ * @example `mediaType('Application/JSON; charset=utf-8') // 'application/json'`
+ */
 export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Whether the adapters read bodies of this type. */
+/**
+ * Whether the adapters read bodies of this type (JSON, `*+json`, forms).
+ * @param contentType - the `Content-Type` header value
+ * @example `isParsedType('text/plain') // false`
+ */
 export function isParsedType(contentType: string | undefined): boolean {
   const t = mediaType(contentType);
   return (
@@ -114,6 +152,8 @@ export function isParsedType(contentType: string | undefined): boolean {
 /**
  * A form as an object without a prototype: each field once as a string,
  * repeated fields as arrays (`+` is a space, `%XX` decoded, as browsers do).
+ * @param raw - the `application/x-www-form-urlencoded` text (or a query string)
+ * @example `parseForm('a=1&a=2&b=x+y') // { a: ['1', '2'], b: 'x y' }`
  */
 export function parseForm(raw: string): Record<string, string | string[]> {
   const out = Object.create(null) as Record<string, string | string[]>;
@@ -129,6 +169,8 @@ export function parseForm(raw: string): Record<string, string | string[]> {
 /**
  * Parse a raw body by its content type.
  *
+ * @param contentType - the `Content-Type` header value
+ * @param raw - the body text (absent or `''`: no body)
  * @returns the value, `undefined` for an empty body or another type, or
  *   {@link MALFORMED_BODY} for bad JSON
  * @example `parseBody('application/json', '{"a":1}') // { a: 1 }`

@@ -10,6 +10,7 @@ export type CredentialMethod = 'client_secret_post' | 'client_secret_basic' | 'b
 
 /** A presented credential. */
 export interface ClientCredential {
+  /** Where it came from: the body, Basic or Bearer. */
   readonly method: CredentialMethod;
   /** The PAT. */
   readonly secret: string;
@@ -34,6 +35,7 @@ export type AuthorizationHeader =
  *
  * @param value - the raw component
  * @param isSecret - apply the `+` rule (secrets only; client ids decode per the RFC)
+ * @example `formDecode('a%2Bb+c', false) // 'a+b c'`
  */
 export function formDecode(value: string, isSecret: boolean): string {
   try {
@@ -52,12 +54,20 @@ export function formDecode(value: string, isSecret: boolean): string {
  * unencoded `+` in a form body arrives as a space (the seed's pitfall with
  * standard-base64 secrets), and no PAT contains a space, so this never
  * changes a valid secret.
+ * @param secret - the decoded `client_secret`
+ * @example `restorePlus('pat_id.ab cd=') // 'pat_id.ab+cd='`
  */
 export function restorePlus(secret: string): string {
   return secret.includes(' ') ? secret.replace(/ /g, '+') : secret;
 }
 
-/** Parse an `Authorization` header (schemes are case-insensitive, RFC 9110 §11.1). */
+/**
+ * Parse an `Authorization` header (schemes are case-insensitive, RFC 9110 §11.1).
+ * Basic components are form-url-decoded (RFC 6749 §2.3.1, see {@link formDecode}).
+ * @param header - the header value
+ * @returns `none`, `basic` (client id and secret), `malformed_basic`, `bearer`, or `other`
+ * @example `parseAuthorization('Bearer pat_x') // { kind: 'bearer', token: 'pat_x' }`
+ */
 export function parseAuthorization(header: string | undefined): AuthorizationHeader {
   if (header === undefined || header.trim() === '') return { kind: 'none' };
   const m = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: +(.*))?$/.exec(header.trim());
@@ -79,7 +89,11 @@ export function parseAuthorization(header: string | undefined): AuthorizationHea
   };
 }
 
-/** Whether a string has the shape of a compact JWS (three base64url parts). */
+/**
+ * Whether a string has the shape of a compact JWS (three base64url parts, a JSON header).
+ * @param token - a presented token
+ * @example `looksLikeJwt('pat_abc') // false`
+ */
 export function looksLikeJwt(token: string): boolean {
   return /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
 }
@@ -91,7 +105,9 @@ const ID_RE = /^[0-9A-Za-z]{21}$/;
  * before the `.` of the seed's `pat_<id>.<base64>`, or those after the prefix
  * of Tessera's `<prefix><id><43-char secret><6-char checksum>`.
  *
+ * @param token - a presented PAT
  * @returns the id, or `null` when the string has neither shape
+ * @example `defaultTokenIdOf('pat_4Hq0rT2mZ8xYb1cVd3eWf.c2VjcmV0') // '4Hq0rT2mZ8xYb1cVd3eWf'`
  */
 export function defaultTokenIdOf(token: string): string | null {
   const dot = token.indexOf('.');

@@ -109,6 +109,8 @@ export function toHttpRequest(req: Request, body: unknown = parsedByApp(req)): H
 
 /**
  * Write a neutral response (JSON body, or none).
+ * @param res - the Express response
+ * @param answer - the neutral response
  * @example `sendHttpResponse(res, { status: 204, headers: {} });`
  */
 export function sendHttpResponse(res: Response, answer: HttpResponse): void {
@@ -189,7 +191,7 @@ function mount<N extends string>(
  * @param options - `pat` (a `DynamoDBPat`, or `fromAccessTokens(native)`), `signerVerifier`;
  *   `style` (`seed` default, or `oauth` for RFC 6749 errors), `throttle: { store }`,
  *   `publicUrl`, `logger`; see {@link AuthHandlerOptions}
- * @throws TypeError for missing or bad options
+ * @throws TypeError for missing or bad options; RangeError for a bad throttle rule or `jwksMaxAgeSeconds`
  * @example
  * ```ts
  * app.use('/auth', createAuthRouter({ pat, signerVerifier, throttle: { store } }));

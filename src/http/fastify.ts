@@ -48,8 +48,15 @@ export type {
 
 /** The guards `tesseraJwt` decorates the instance with. */
 export interface TesseraGuards {
+  /** Requires `Authorization: Bearer <jwt>` and sets `request.user` (see {@link createRequireJwt}). */
   readonly requireJwt: onRequestHookHandler;
+  /** Requires an admin, after `requireJwt` (see {@link createRequireAdmin}). */
   readonly requireAdmin: onRequestHookHandler;
+  /**
+   * Requires `role`, after `requireJwt` (see {@link createRequireRole}).
+   * @param role - a non-empty role name
+   * @throws TypeError when `role` is not a non-empty string
+   */
   requireRole(role: string): onRequestHookHandler;
 }
 
@@ -73,7 +80,9 @@ function headersOf(request: FastifyRequest): Record<string, string | undefined> 
 }
 
 /**
- * The neutral request of a Fastify request.
+ * The neutral request of a Fastify request (a string body from the route
+ * plugins' parser is parsed here).
+ * @param request - the Fastify request
  * @example `const answer = await handlers.token(toHttpRequest(request));`
  */
 export function toHttpRequest(request: FastifyRequest): HttpRequest {
@@ -94,6 +103,9 @@ export function toHttpRequest(request: FastifyRequest): HttpRequest {
 
 /**
  * Write a neutral response (JSON body, or none).
+ * @param reply - the Fastify reply
+ * @param answer - the neutral response
+ * @returns the reply, sent
  * @example `return sendHttpResponse(reply, { status: 204, headers: {} });`
  */
 export function sendHttpResponse(reply: FastifyReply, answer: HttpResponse): FastifyReply {
@@ -151,9 +163,10 @@ function mount<N extends string>(
  * otherwise the token endpoint is NOT throttled unless you pass
  * `throttle: { store }` (see {@link AuthHandlerOptions.throttle}).
  *
+ * @param fastify - the encapsulated instance (given by `register`)
  * @param options - register options: {@link AuthHandlerOptions} (`pat`, `signerVerifier`, ...)
  *   plus Fastify's `prefix`
- * @throws TypeError (at register) for missing or bad options
+ * @throws TypeError (at register) for missing or bad options; RangeError for a bad throttle rule or `jwksMaxAgeSeconds`
  * @example
  * ```ts
  * await app.register(authRoutes, { prefix: '/auth', pat, signerVerifier, throttle: { store } });
@@ -170,6 +183,7 @@ export const authRoutes: FastifyPluginAsync<AuthHandlerOptions> = async (fastify
  * `POST /tokens/batch`, `POST /tokens`, `PUT /tokens/:tokenId`,
  * `PATCH /tokens/:tokenId`, `PUT /tokens/:tokenId/revoke`, `PUT /tokens/:tokenId/restore`.
  *
+ * @param fastify - the encapsulated instance (given by `register`)
  * @param options - register options: {@link AdminHandlerOptions} plus Fastify's `prefix`
  * @throws TypeError (at register) for missing options
  * @example

@@ -31,6 +31,7 @@ export interface JwtGuard {
 /**
  * The user a verified payload describes: `sub` and `owner` strings, `admin` a
  * boolean (absent: false), `roles` an array of strings (absent: empty).
+ * @param payload - a verified JWT payload
  * @throws a `jose` JWTClaimValidationFailed (`ERR_JWT_CLAIM_VALIDATION_FAILED`) for anything else
  * @example `const user = userFromClaims((await signerVerifier.verify(jwt)).payload);`
  */

@@ -12,7 +12,13 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { createAdminHandlers } from './admin-handlers.js';
 import { createAuthHandlers, type Handler } from './auth-handlers.js';
-import { declaredTooLarge, isParsedType, parseBody, readWebBody } from './body.js';
+import {
+  declaredTooLarge,
+  isParsedType,
+  parseBody,
+  RequestBodyError,
+  readWebBody,
+} from './body.js';
 import { adminAnswer, createJwtGuard, roleAnswer } from './guard.js';
 import { internalError, seedError } from './responses.js';
 import { ADMIN_ROUTES, AUTH_ROUTES, type RouteSpec } from './routes.js';
@@ -27,6 +33,7 @@ import type {
 } from './types.js';
 
 export { buildSignerVerifier, generateKeySet } from '../jwt/index.js';
+export { RequestBodyError, type RequestBodyErrorCode } from './body.js';
 export { fromAccessTokens } from './native-adapter.js';
 export type {
   AccessTokenMethods,
@@ -39,6 +46,7 @@ export type {
 
 /** Hono environment of the middleware: `c.get('user')`. */
 export interface TesseraEnv {
+  /** `user`: set by `createRequireJwt`. */
   Variables: { user: JwtUser };
 }
 
@@ -48,9 +56,6 @@ export interface HonoIpOption {
   readonly getIp?: (c: Context) => string;
 }
 
-class BodyTooLarge extends Error {}
-class BodyAborted extends Error {}
-
 function defaultIp(c: Context): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress ?? '';
@@ -59,7 +64,9 @@ function defaultIp(c: Context): string {
 async function readBody(c: Context): Promise<unknown> {
   const type = c.req.header('content-type');
   if (!isParsedType(type)) return undefined;
-  if (declaredTooLarge(c.req.header('content-length'))) throw new BodyTooLarge();
+  if (declaredTooLarge(c.req.header('content-length'))) {
+    throw new RequestBodyError('too_large');
+  }
   // A body another middleware already read is cached by Hono (and in memory already).
   const raw = c.req.raw;
   const r =
@@ -67,7 +74,7 @@ async function readBody(c: Context): Promise<unknown> {
       ? await readWebBody(new Response(await c.req.text()).body)
       : await readWebBody(raw.body);
   if (r.ok) return parseBody(type, r.text);
-  throw r.reason === 'too_large' ? new BodyTooLarge() : new BodyAborted();
+  throw new RequestBodyError(r.reason);
 }
 
 function queryOf(c: Context): Record<string, string | string[]> {
@@ -79,8 +86,13 @@ function queryOf(c: Context): Record<string, string | string[]> {
 }
 
 /**
- * The neutral request of a Hono context (reads JSON and form bodies, 100 KiB at most).
- * @throws an internal BodyTooLarge error, answered 413 by the sub-apps' error handler
+ * The neutral request of a Hono context: reads JSON and form bodies chunk by
+ * chunk, 100 KiB at most (an earlier middleware's read is reused).
+ *
+ * @param c - the Hono context
+ * @param getIp - the client address (default: the `@hono/node-server` socket address, else `''`)
+ * @throws RequestBodyError (`ERR_TESSERA_BODY_TOO_LARGE`, status 413, or
+ *   `ERR_TESSERA_BODY_ABORTED`, status 400); the sub-apps answer it
  * @example `const answer = await handlers.token(await toHttpRequest(c));`
  */
 export async function toHttpRequest(
@@ -104,7 +116,9 @@ export async function toHttpRequest(
 }
 
 /**
- * A Hono `Response` of a neutral response.
+ * A Hono `Response` of a neutral response (JSON body, or none).
+ * @param c - the Hono context
+ * @param answer - the neutral response
  * @example `return toResponse(c, { status: 204, headers: {} });`
  */
 export function toResponse(c: Context, answer: HttpResponse): Response {
@@ -128,11 +142,12 @@ function mount<N extends string>(
     );
   }
   app.onError((err, c) => {
-    if (err instanceof BodyTooLarge) return toResponse(c, seedError(413, 'Request body too large'));
-    if (err instanceof BodyAborted) {
+    if (err instanceof RequestBodyError) {
       return toResponse(
         c,
-        seedError(400, 'Invalid request body', { details: 'Malformed request body' }),
+        err.status === 413
+          ? seedError(413, 'Request body too large')
+          : seedError(400, 'Invalid request body', { details: 'Malformed request body' }),
       );
     }
     return toResponse(c, internalError(err, logger));
@@ -149,7 +164,7 @@ function mount<N extends string>(
  * `throttle: { store }` (see {@link AuthHandlerOptions.throttle}).
  *
  * @param options - {@link AuthHandlerOptions} (`pat`, `signerVerifier`, ...) and `getIp`
- * @throws TypeError for missing or bad options
+ * @throws TypeError for missing or bad options; RangeError for a bad throttle rule or `jwksMaxAgeSeconds`
  * @example
  * ```ts
  * app.route('/auth', createAuthApp({ pat, signerVerifier, throttle: { store } }));

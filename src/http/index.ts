@@ -19,7 +19,14 @@ export {
   JWKS_PATH,
   METADATA_PATH,
 } from './auth-handlers.js';
-export { BODY_LIMIT_BYTES, parseBody } from './body.js';
+export {
+  BODY_LIMIT_BYTES,
+  type BodyRead,
+  parseBody,
+  RequestBodyError,
+  type RequestBodyErrorCode,
+  readWebBody,
+} from './body.js';
 export {
   adminAnswer,
   createJwtGuard,
@@ -29,6 +36,7 @@ export {
   userFromClaims,
 } from './guard.js';
 export { fromAccessTokens, type NativeAccessTokensLike } from './native-adapter.js';
+export { type NodeBodyRead, readNodeBody } from './node-body.js';
 export {
   DEFAULT_PER_IP_RULE,
   DEFAULT_PER_TOKEN_ID_RULE,

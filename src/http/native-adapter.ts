@@ -40,8 +40,11 @@ type NativeRoles =
 export interface NativeAccessTokensLike {
   /** The store the tokens live in, when the object exposes it (passed on: routers throttle on it). */
   readonly store?: Store;
+  /** `verify(token)` of the native module. */
   verify(token: string): Promise<NativeVerifyResult>;
+  /** `bootstrap(token, { owner })` of the native module. */
   bootstrap(token: string, input: { owner: string }): Promise<NativeVerifyResult>;
+  /** `issue(...)` of the native module (`expiresAt` in ms since epoch). */
   issue(input: {
     owner: string;
     isAdmin?: boolean;
@@ -49,6 +52,7 @@ export interface NativeAccessTokensLike {
     expiresAt?: number | null;
     tokenId?: string;
   }): Promise<{ token: string; record: NativeToken }>;
+  /** `register(...)` of the native module (`expiresAt` in ms since epoch). */
   register(input: {
     tokenId: string;
     secretPhc: string;
@@ -57,6 +61,7 @@ export interface NativeAccessTokensLike {
     roles?: readonly string[];
     expiresAt?: number | null;
   }): Promise<NativeToken>;
+  /** `update(tokenId, ...)` of the native module (`expiresAt` in ms since epoch). */
   update(
     tokenId: string,
     input: {
@@ -67,8 +72,11 @@ export interface NativeAccessTokensLike {
       expiresAt?: number | null;
     },
   ): Promise<unknown>;
+  /** `revoke(tokenId, { expiresAt })` of the native module (ms since epoch). */
   revoke(tokenId: string, options?: { expiresAt?: number | null }): Promise<unknown>;
+  /** `restore(tokenId)` of the native module. */
   restore(tokenId: string): Promise<unknown>;
+  /** `list(...)` of the native module: pages with opaque cursors. */
   list(input?: {
     limit?: number;
     cursor?: string | null;
@@ -76,6 +84,7 @@ export interface NativeAccessTokensLike {
     hasRole?: string;
     includeSecretPhc?: boolean;
   }): Promise<{ readonly tokens: readonly NativeToken[]; readonly cursor: string | null }>;
+  /** `batchLoad(ids, options)` of the native module. */
   batchLoad(
     tokenIds: Iterable<string>,
     options?: { includeSecretPhc?: boolean },
@@ -86,7 +95,11 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 const secondsOrNull = (ms: number | null) => (ms === null ? null : seconds(ms));
 const ms = (s: number | null | undefined) => (s === undefined || s === null ? s : s * 1000);
 
-/** A native token in the seed's shape (epoch seconds; `roles` omitted when empty). */
+/**
+ * A native token in the seed's shape (epoch seconds, rounded down; `roles` omitted when empty).
+ * @param t - a native token (times in ms since epoch)
+ * @example `toSeedRecord(token).createdAt // e.g. 1767225600`
+ */
 export function toSeedRecord(t: NativeToken): PatRecord {
   return {
     tokenId: t.tokenId,

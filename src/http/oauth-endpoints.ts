@@ -33,7 +33,9 @@ import { checkObject, isObject, str } from './validate.js';
 export interface Caller {
   /** The caller's PAT id (a JWT's `sub`). */
   readonly tokenId: string;
+  /** Whether the caller is an admin. */
   readonly admin: boolean;
+  /** The caller's roles. */
   readonly roles: readonly string[];
 }
 
@@ -48,8 +50,15 @@ export type CallerAuth = (req: HttpRequest) => Promise<CallerResult>;
 const MAX_TOKEN_PARAMETER_LENGTH = 16_384;
 
 /**
- * Create the caller authentication of introspection and revocation.
+ * Create the caller authentication of introspection and revocation: a PAT
+ * (Basic, `client_secret` in the form; throttled by the gate) or a JWT
+ * (Bearer), then the form body.
  * @param deps - the PAT gate, the JWT guard and the challenge realm
+ * @example
+ * ```ts
+ * const callerAuth = createCallerAuth({ gate, guard, realm: 'tessera' });
+ * const r = await callerAuth(req); // { ok: true, caller, body } or { ok: false, response }
+ * ```
  */
 export function createCallerAuth(deps: {
   gate: PatGate;
@@ -141,7 +150,10 @@ function tokenParam(body: Record<string, unknown>): string | HttpResponse {
 
 /**
  * Create the RFC 7662 introspection handler: `{ active: false }` for anything
- * not currently valid, else the token's claims.
+ * not currently valid, else the token's claims; callers need admin or `introspectRole`.
+ * @param deps - signer/verifier, access-token methods, caller authentication,
+ *   challenge realm and the role that allows introspection
+ * @example `const introspect = createIntrospect({ sv, pat, callerAuth, realm, introspectRole: 'introspect' });`
  */
 export function createIntrospect(deps: {
   sv: JwtSignerVerifier;
@@ -216,6 +228,9 @@ export function createIntrospect(deps: {
  * Create the RFC 7009 revocation handler. A PAT is revoked in the store and
  * its outstanding JWTs are denied (sub entry); a JWT is denied by `jti`
  * until it expires. Unknown or invalid tokens answer 200, as the RFC says.
+ * A client may revoke only its own tokens; an admin any.
+ * @param deps - signer/verifier, access-token methods, the PAT gate and caller authentication
+ * @example `const revoke = createRevoke({ sv, pat, gate, callerAuth });`
  */
 export function createRevoke(deps: {
   sv: JwtSignerVerifier;

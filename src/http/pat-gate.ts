@@ -19,7 +19,7 @@
  * @module
  */
 import { type Clock, systemClock } from '../core/clock.js';
-import { hitThrottle, type ThrottleRule } from '../core/throttle.js';
+import { checkThrottleRule, hitThrottle, type ThrottleRule } from '../core/throttle.js';
 import type { Store } from '../stores/contract.js';
 import { defaultTokenIdOf } from './credentials.js';
 import { type BudgetTicket, createTokenIdBudget, type TokenIdBudget } from './token-id-budget.js';
@@ -53,8 +53,13 @@ export type GateResult =
 /** Throttled PAT verification. */
 export interface PatGate {
   /**
-   * Verify a presented PAT for a client at `ip`.
+   * Verify a presented PAT for a client at `ip`, charging the throttle windows first.
+   * @param token - the presented PAT
+   * @param ip - the client address (for the per-IP window and the per-source budget)
    * @param allowBootstrap - try `bootstrap` for an unknown id (token endpoint only)
+   * @returns the record, a failure reason, or `throttled` with the seconds to wait
+   * @throws StoreUnavailableError / StoreError when the store fails (fail closed), and
+   *   whatever `pat.verify` throws
    */
   verify(token: string, ip: string, allowBootstrap: boolean): Promise<GateResult>;
 }
@@ -92,6 +97,7 @@ export function effectiveThrottle(
 function windowsOf(throttle: PatThrottleOptions | null, clock: Clock): Windows | null {
   if (throttle === null) return null;
   const collection = throttle.collection ?? DEFAULT_THROTTLE_COLLECTION;
+  if (throttle.perIp) checkThrottleRule(throttle.perIp);
   const rule =
     throttle.perTokenId === false ? null : (throttle.perTokenId ?? DEFAULT_PER_TOKEN_ID_RULE);
   return {
@@ -114,6 +120,7 @@ function ipKey(ip: string): string {
  * Create the gate.
  *
  * @param options - the auth handler options (`pat`, `throttle`, `bootstrap`, `clock`, `logger`)
+ * @throws RangeError for a bad throttle rule
  * @example
  * ```ts
  * const gate = createPatGate({ pat, signerVerifier, throttle: { store } });

@@ -12,7 +12,13 @@ export const NO_STORE: Readonly<Record<string, string>> = Object.freeze({
   pragma: 'no-cache',
 });
 
-/** A JSON answer. */
+/**
+ * A JSON answer.
+ * @param status - HTTP status
+ * @param body - the JSON body
+ * @param headers - extra headers (lower-case names)
+ * @example `json(200, { active: false }, NO_STORE)`
+ */
 export function json(
   status: number,
   body: unknown,
@@ -21,7 +27,12 @@ export function json(
   return { status, headers, body };
 }
 
-/** An answer without a body (204, or 200 for RFC 7009). */
+/**
+ * An answer without a body (204, or 200 for RFC 7009).
+ * @param status - HTTP status
+ * @param headers - extra headers (lower-case names)
+ * @example `empty(204)`
+ */
 export function empty(
   status: number,
   headers: Readonly<Record<string, string>> = {},
@@ -29,7 +40,14 @@ export function empty(
   return { status, headers };
 }
 
-/** The seed's error body: `{ error: { message, ...extra } }`. */
+/**
+ * The seed's error body: `{ error: { message, ...extra } }`.
+ * @param status - HTTP status
+ * @param message - the seed's message
+ * @param extra - more members of `error` (`details`, `code`)
+ * @param headers - extra headers (lower-case names)
+ * @example `seedError(404, 'Token not found')`
+ */
 export function seedError(
   status: number,
   message: string,
@@ -39,7 +57,14 @@ export function seedError(
   return json(status, { error: { message, ...extra } }, headers);
 }
 
-/** An RFC 6749 §5.2 error: `{ error, error_description }`, never cached. */
+/**
+ * An RFC 6749 §5.2 error: `{ error, error_description }`, never cached.
+ * @param status - HTTP status
+ * @param error - the RFC 6749 error code
+ * @param description - `error_description` (ASCII, no `"` or `\`)
+ * @param headers - extra headers (lower-case names)
+ * @example `oauthError(400, 'unsupported_grant_type', 'Only client_credentials is supported')`
+ */
 export function oauthError(
   status: number,
   error: string,
@@ -83,6 +108,11 @@ function quote(v: string): string {
 /**
  * An RFC 6750 §3 `WWW-Authenticate: Bearer` challenge. Without `error` it is
  * the bare challenge for a request that carried no credentials.
+ * @param realm - the realm
+ * @param error - RFC 6750 §3.1 error code
+ * @param description - `error_description`
+ * @param scope - the scope needed (`insufficient_scope`)
+ * @example `bearerChallenge('tessera', 'invalid_token', 'The token expired') // 'Bearer realm="tessera", error="invalid_token", ...'`
  */
 export function bearerChallenge(
   realm: string,
@@ -97,7 +127,11 @@ export function bearerChallenge(
   return out;
 }
 
-/** A `WWW-Authenticate: Basic` challenge (RFC 7617), for client authentication failures. */
+/**
+ * A `WWW-Authenticate: Basic` challenge (RFC 7617), for client authentication failures.
+ * @param realm - the realm
+ * @example `basicChallenge('tessera') // 'Basic realm="tessera", charset="UTF-8"'`
+ */
 export function basicChallenge(realm: string): string {
   return `Basic realm=${quote(realm)}, charset="UTF-8"`;
 }
@@ -107,7 +141,9 @@ export type PatErrorKind = 'not_found' | 'exists' | 'invalid' | 'other';
 
 /**
  * Classify an error from an access-token method: Tessera codes (native
- * module, or the facade's `cause`) and the seed's messages.
+ * module, or the facade's `cause`, up to 3 levels) and the seed's messages.
+ * @param err - what the method threw
+ * @example `classifyPatError(new Error('Token not found: abc')) // 'not_found'`
  */
 export function classifyPatError(err: unknown): PatErrorKind {
   for (let e: unknown = err, depth = 0; e != null && depth < 3; depth++) {
@@ -128,7 +164,13 @@ export function classifyPatError(err: unknown): PatErrorKind {
   return 'other';
 }
 
-/** The seed-shaped answer for an error thrown by an access-token method. */
+/**
+ * The seed-shaped answer for an error thrown by an access-token method: 404,
+ * 409, 400, or (anything else) {@link internalError}.
+ * @param err - what the method threw
+ * @param logger - where unexpected errors are logged
+ * @example `catch (err) { return patErrorAnswer(err, logger); }`
+ */
 export function patErrorAnswer(err: unknown, logger: HttpLogger | undefined): HttpResponse {
   switch (classifyPatError(err)) {
     case 'not_found':
@@ -144,7 +186,13 @@ export function patErrorAnswer(err: unknown, logger: HttpLogger | undefined): Ht
   }
 }
 
-/** 500 with a generic message; the error goes to the logger, never to the client. */
+/**
+ * 500 with a generic message, or 503 with `Retry-After: 1` for
+ * `ERR_TESSERA_STORE_UNAVAILABLE`; the error goes to the logger, never to the client.
+ * @param err - the unexpected error
+ * @param logger - where it is logged
+ * @example `catch (err) { return internalError(err, logger); }`
+ */
 export function internalError(err: unknown, logger: HttpLogger | undefined): HttpResponse {
   if (isTesseraError(err, 'ERR_TESSERA_STORE_UNAVAILABLE')) {
     logger?.error({ err }, 'tessera: store unavailable');

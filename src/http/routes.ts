@@ -8,8 +8,11 @@ import { type AuthHandlers, JWKS_PATH, METADATA_PATH } from './auth-handlers.js'
 
 /** One route: method, path below the mount point (`:tokenId` is a parameter), handler name. */
 export interface RouteSpec<Name extends string> {
+  /** HTTP method. */
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  /** Path below the mount point, in the syntax every framework shares (`/tokens/:tokenId`). */
   readonly path: string;
+  /** Name of the handler that serves it. */
   readonly handler: Name;
 }
 

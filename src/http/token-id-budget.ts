@@ -21,6 +21,7 @@ import type { RecordRef, Store } from '../stores/contract.js';
 
 /** A charged attempt, to give back with {@link TokenIdBudget.refund}. */
 export interface BudgetTicket {
+  /** The window record charged. */
   readonly ref: RecordRef;
   /** When the charged window started, ms since epoch (a refund never reaches a later window). */
   readonly startedAt: number;

@@ -35,8 +35,11 @@ export interface HttpRequest {
 
 /** A response: JSON `body` unless `undefined` (then no body). */
 export interface HttpResponse {
+  /** HTTP status. */
   readonly status: number;
+  /** Headers by lower-case name. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The JSON body; `undefined`: none. */
   readonly body?: unknown;
 }
 
@@ -47,8 +50,11 @@ export const MALFORMED_BODY: unique symbol = Symbol('tessera.malformedBody');
 export interface JwtUser {
   /** The PAT's token id. */
   sub: string;
+  /** The PAT's owner. */
   owner: string;
+  /** Whether the PAT is an admin token. */
   admin: boolean;
+  /** The PAT's roles when the JWT was minted. */
   roles: string[];
   /** RFC 9068 tokens only. */
   client_id?: string;
@@ -58,13 +64,21 @@ export interface JwtUser {
 
 /** A token record in the seed's shape; times are epoch SECONDS. */
 export interface PatRecord {
+  /** The token id (21 base62 characters by default). */
   tokenId: string;
+  /** Who the token belongs to. */
   owner: string;
+  /** Whether it may use the admin routes. */
   isAdmin: boolean;
+  /** Its roles (absent: none). */
   roles?: readonly string[];
+  /** Creation time, epoch seconds. */
   createdAt: number;
+  /** Last successful verify, epoch seconds (written at most once per interval). */
   lastUsedAt?: number | null;
+  /** Revocation time, epoch seconds; null or absent while not revoked. */
   revokedAt?: number | null;
+  /** Expiry, epoch seconds; null or absent: never. */
   expiresAt?: number | null;
   /** Only when asked for (`includeSecretPhc`), and from `register`. */
   secretPhc?: string;
@@ -90,9 +104,17 @@ export type PatRolesUpdate =
  * PHC string: …" or "Cannot store invalid token record: …" (the facade's).
  */
 export interface AccessTokenMethods {
+  /**
+   * Verify a presented PAT: `{ valid: true, record }` or `{ valid: false, reason }`.
+   * @param token - the PAT string
+   */
   verify(token: string): Promise<PatVerifyResult>;
   /** Optional: without it, the token endpoint never bootstraps. */
   bootstrap?(token: string, options: { owner: string }): Promise<PatVerifyResult>;
+  /**
+   * Create a token; the returned `token` is the only time the secret exists in clear.
+   * @param input - `owner`; `isAdmin`, `roles`, `expiresAt` (epoch seconds), `tokenId`
+   */
   issue(input: {
     owner: string;
     isAdmin?: boolean;
@@ -100,6 +122,10 @@ export interface AccessTokenMethods {
     expiresAt?: number;
     tokenId?: string;
   }): Promise<{ token: string; record: PatRecord }>;
+  /**
+   * Store a token generated elsewhere, from its PHC hash.
+   * @param input - `tokenId`, `secretPhc`, `owner`; `isAdmin`, `roles`, `expiresAt` (epoch seconds)
+   */
   register(input: {
     tokenId: string;
     secretPhc: string;
@@ -108,6 +134,11 @@ export interface AccessTokenMethods {
     roles?: string[];
     expiresAt?: number;
   }): Promise<PatRecord>;
+  /**
+   * Change a token.
+   * @param tokenId - the token id
+   * @param updates - `owner`, `isAdmin`, `secretPhc`, `expiresAt` (epoch seconds, null: never), `roles`
+   */
   update(
     tokenId: string,
     updates: {
@@ -118,14 +149,32 @@ export interface AccessTokenMethods {
       roles?: PatRolesUpdate;
     },
   ): Promise<unknown>;
+  /**
+   * Revoke a token.
+   * @param tokenId - the token id
+   * @param options - `expiresAt`: a new expiry for the revoked record, epoch seconds
+   */
   revoke(tokenId: string, options?: { expiresAt?: number }): Promise<unknown>;
+  /**
+   * Undo a revocation (the expiry it had before comes back).
+   * @param tokenId - the token id
+   */
   restore(tokenId: string): Promise<unknown>;
+  /**
+   * Tokens in id order.
+   * @param options - `afterTokenId`, `limit` (tokens), `includeSecretPhc`, `hasRole`
+   */
   list(options: {
     afterTokenId?: string;
     limit?: number;
     includeSecretPhc?: boolean;
     hasRole?: string;
   }): AsyncIterable<PatRecord>;
+  /**
+   * Load several tokens at once.
+   * @param tokenIds - the ids
+   * @param options - `includeSecretPhc`
+   */
   batchLoad(
     tokenIds: Set<string>,
     options?: { includeSecretPhc?: boolean },
@@ -139,7 +188,9 @@ export interface AccessTokenMethods {
 
 /** A pino-compatible logger (any object with these methods). */
 export interface HttpLogger {
+  /** Failed or throttled verifications (reasons and ids, never secrets). */
   warn(obj: object, msg?: string): void;
+  /** Unexpected errors (answered 500 or 503). */
   error(obj: object, msg?: string): void;
 }
 
@@ -218,6 +269,7 @@ export interface AuthHandlerOptions extends CommonOptions {
 
 /** Options of the admin token handlers. */
 export interface AdminHandlerOptions extends CommonOptions {
+  /** The access-token methods (`DynamoDBPat`, or `fromAccessTokens(native)`). */
   readonly pat: AccessTokenMethods;
   /** Time source for the expired filter of `GET /tokens` (default: the system clock). */
   readonly clock?: Clock;

@@ -8,11 +8,17 @@
 
 /** One problem: where and what. */
 export interface Issue {
+  /** Where: field names and array indexes from the root (empty: the value itself). */
   readonly path: readonly (string | number)[];
+  /** What, in zod v4's words. */
   readonly message: string;
 }
 
-/** What `typeof` says in zod's words. */
+/**
+ * What `typeof` says in zod's words.
+ * @param v - any value
+ * @example `received([]) // 'array'`
+ */
 export function received(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
@@ -20,7 +26,13 @@ export function received(v: unknown): string {
   return typeof v;
 }
 
-/** `expected <type>, received <type>`, the zod v4 message. */
+/**
+ * `expected <type>, received <type>`, the zod v4 message.
+ * @param path - where the value is
+ * @param expected - the expected type's name
+ * @param v - the value found
+ * @example `typeIssue(['limit'], 'string', ['1', '2']).message // 'Invalid input: expected string, received array'`
+ */
 export function typeIssue(path: readonly (string | number)[], expected: string, v: unknown): Issue {
   return { path, message: `Invalid input: expected ${expected}, received ${received(v)}` };
 }
@@ -35,7 +47,11 @@ function pathText(path: readonly (string | number)[]): string {
   return out;
 }
 
-/** zod v4's `prettifyError` text for a list of issues (shorter paths first). */
+/**
+ * zod v4's `prettifyError` text for a list of issues (shorter paths first).
+ * @param issues - the issues
+ * @example `prettify([typeIssue(['limit'], 'string', [])]) // '✖ Invalid input: expected string, received array\n  → at limit'`
+ */
 export function prettify(issues: readonly Issue[]): string {
   const sorted = [...issues].sort((a, b) => a.path.length - b.path.length);
   const lines: string[] = [];
@@ -49,7 +65,11 @@ export function prettify(issues: readonly Issue[]): string {
 /** Field rule of {@link checkObject}. */
 export type FieldRule = (value: unknown, path: (string | number)[], issues: Issue[]) => void;
 
-/** Whether `v` is a plain object (not an array, not null). */
+/**
+ * Whether `v` is an object (not an array, not null).
+ * @param v - any value
+ * @example `isObject([]) // false`
+ */
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -58,6 +78,12 @@ export function isObject(v: unknown): v is Record<string, unknown> {
  * Check an object against field rules. Rules see `undefined` for missing
  * fields. With `strict`, unknown keys are reported as zod does
  * (`Unrecognized key: "x"`).
+ * @param value - the value to check
+ * @param rules - a rule per field
+ * @param strict - report keys without a rule
+ * @param path - where `value` is (default: the root)
+ * @returns the issues (empty: valid)
+ * @example `checkObject({ owner: 1 }, { owner: str() }, true) // [{ path: ['owner'], message: 'Invalid input: expected string, received number' }]`
  */
 export function checkObject(
   value: unknown,
@@ -83,7 +109,11 @@ export function checkObject(
   return issues;
 }
 
-/** A string, optionally with a length range. */
+/**
+ * A string, optionally with a length range.
+ * @param options - `optional` (may be absent), `min` and `max` length in characters
+ * @example `str({ min: 1, max: 100 })`
+ */
 export function str(options: { optional?: boolean; min?: number; max?: number } = {}): FieldRule {
   return (v, path, issues) => {
     if (v === undefined && options.optional) return;
@@ -106,7 +136,11 @@ export function str(options: { optional?: boolean; min?: number; max?: number } 
   };
 }
 
-/** A boolean. */
+/**
+ * A boolean.
+ * @param options - `optional` (may be absent)
+ * @example `bool({ optional: true })`
+ */
 export function bool(options: { optional?: boolean } = {}): FieldRule {
   return (v, path, issues) => {
     if (v === undefined && options.optional) return;
@@ -114,7 +148,11 @@ export function bool(options: { optional?: boolean } = {}): FieldRule {
   };
 }
 
-/** A finite number (or null with `nullable`). */
+/**
+ * A finite number (or null with `nullable`).
+ * @param options - `optional` (may be absent), `nullable` (may be null)
+ * @example `num({ optional: true, nullable: true })`
+ */
 export function num(options: { optional?: boolean; nullable?: boolean } = {}): FieldRule {
   return (v, path, issues) => {
     if (v === undefined && options.optional) return;
@@ -125,7 +163,12 @@ export function num(options: { optional?: boolean; nullable?: boolean } = {}): F
   };
 }
 
-/** An array of items checked by `item`, at most `max` long. */
+/**
+ * An array of items checked by `item`, at most `max` long.
+ * @param item - the rule of each item
+ * @param options - `optional` (may be absent), `max` items
+ * @example `arr(str({ min: 1 }), { max: 50 })`
+ */
 export function arr(
   item: FieldRule,
   options: { optional?: boolean; max?: number } = {},
@@ -145,7 +188,12 @@ export function arr(
   };
 }
 
-/** The first alternative that fits, else zod's union message. */
+/**
+ * The first alternative that fits, else zod's union message.
+ * @param alternatives - the rules tried in order
+ * @param optional - may be absent (default false)
+ * @example `oneOf([arr(str()), obj({ add: arr(str()) })], true)`
+ */
 export function oneOf(alternatives: readonly FieldRule[], optional = false): FieldRule {
   return (v, path, issues) => {
     if (v === undefined && optional) return;
@@ -158,7 +206,11 @@ export function oneOf(alternatives: readonly FieldRule[], optional = false): Fie
   };
 }
 
-/** A strict nested object. */
+/**
+ * A strict nested object (unknown keys are issues).
+ * @param rules - a rule per field
+ * @example `obj({ add: arr(str()) })`
+ */
 export function obj(rules: Readonly<Record<string, FieldRule>>): FieldRule {
   return (v, path, issues) => {
     issues.push(...checkObject(v, rules, true, path));

@@ -28,11 +28,13 @@ import {
 
 /** What `sign` needs of the active key, prepared once per activation. */
 export interface Signing {
+  /** Key id written in the header. */
   readonly kid: string;
   /** base64url of the protected header `{ alg, kid, typ }`. */
   readonly headerB64: string;
   /** Digest for `crypto.sign` (`null` for Ed25519). */
   readonly digest: string | null;
+  /** The private key (ECDSA with `dsaEncoding: 'ieee-p1363'`, as JWS needs). */
   readonly key: KeyObject | SignKeyObjectInput;
 }
 
@@ -46,9 +48,25 @@ export interface KeyRegistry {
   jwks(): PublicJwks;
   /** `jose` key resolver over the published keys. */
   localSet(): JWTVerifyGetKey;
+  /**
+   * Add (and publish) a key.
+   * @param jwk - a private or public JWK
+   * @throws ConfigError (`ERR_TESSERA_CONFIG`) for a bad key, a duplicate kid or an algorithm not allowed
+   */
   addKey(jwk: JWK): void;
+  /**
+   * Make `kid` the signing key; the previous one is retired.
+   * @param kid - a published key with a private part
+   * @throws ConfigError (`ERR_TESSERA_CONFIG`) for an unknown or public-only key
+   */
   activate(kid: string): void;
+  /**
+   * Unpublish `kid` once the tokens it can have signed have expired.
+   * @param kid - a published key other than the active one
+   * @throws ConfigError (`ERR_TESSERA_CONFIG`) for the active or an unknown key
+   */
   retire(kid: string): void;
+  /** The keys in the seed's shape, with `retiring_keys` (see `JwtSignerVerifier.exportKeySet`). */
   exportKeySet(): KeySet;
 }
 
@@ -96,6 +114,11 @@ function applyRetirements(
  * @throws ConfigError (`ERR_TESSERA_CONFIG`) for a bad key set (seed messages included),
  *   including malformed `retiring_keys`
  * @throws TypeError for a bad `algorithms` list
+ * @example
+ * ```ts
+ * const keys = createKeyRegistry({ keySet, typ: 'JWT', clock, retireAfterMs: 601_000, algorithms: undefined });
+ * keys.jwks(); // { keys: [...] }
+ * ```
  */
 export function createKeyRegistry(options: {
   keySet: KeySet;

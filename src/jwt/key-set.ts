@@ -55,10 +55,13 @@ export async function generateKeySet(kid: string, alg: JwtAlgorithm = 'EdDSA'): 
 
 /** A key after strict import. */
 export interface ImportedKey {
+  /** Key id. */
   readonly kid: string;
+  /** The one algorithm the key is used with. */
   readonly alg: JwtAlgorithm;
   /** Present when the JWK had private members. */
   readonly privateKey: KeyObject | null;
+  /** The public key (derived from the private one when there is one). */
   readonly publicKey: KeyObject;
   /** Public members only. */
   readonly publicJwk: PublicJwk;
@@ -85,6 +88,7 @@ function publicJwkOf(publicKey: KeyObject, kid: string, alg: JwtAlgorithm): Publ
  * @param jwk - a private or public JWK
  * @param label - where the key came from, for messages
  * @throws ConfigError (`ERR_TESSERA_CONFIG`) for anything else
+ * @example `const key = importKey(keySet.private_keys[0], 'private_keys[0]');`
  */
 export function importKey(jwk: JWK, label: string): ImportedKey {
   if (typeof jwk !== 'object' || jwk === null) throw new ConfigError(`${label} is not a JWK`);
@@ -99,6 +103,13 @@ export function importKey(jwk: JWK, label: string): ImportedKey {
   }
   if (jwk.use !== undefined && jwk.use !== 'sig') {
     throw new ConfigError(`Key ${kid} has use ${JSON.stringify(jwk.use)}, expected "sig"`);
+  }
+  const ops: unknown = jwk.key_ops;
+  if (
+    ops !== undefined &&
+    !(Array.isArray(ops) && ops.some((op) => op === 'sign' || op === 'verify'))
+  ) {
+    throw new ConfigError(`Key ${kid} has key_ops ${JSON.stringify(ops)}, without sign or verify`);
   }
   const shape = expectedShape(alg);
   if (jwk.kty !== shape.kty || (shape.crv !== undefined && jwk.crv !== shape.crv)) {
@@ -132,7 +143,10 @@ export function importKey(jwk: JWK, label: string): ImportedKey {
 
 /**
  * Check that a public JWK from `public_keys` has no private members.
- * @throws ConfigError (`ERR_TESSERA_CONFIG`)
+ * @param jwk - the JWK
+ * @param label - where it came from, for the message
+ * @throws ConfigError (`ERR_TESSERA_CONFIG`) when it has `d`, `p`, `q`, `dp`, `dq`, `qi`, `oth` or `k`
+ * @example `assertPublicOnly(keySet.public_keys[0], 'public_keys[0]');`
  */
 export function assertPublicOnly(jwk: JWK, label: string): void {
   if (PRIVATE_MEMBERS.some((m) => (jwk as Record<string, unknown>)[m] !== undefined)) {
@@ -140,12 +154,22 @@ export function assertPublicOnly(jwk: JWK, label: string): void {
   }
 }
 
-/** Whether two public JWKs describe the same key. */
+/**
+ * Whether two public JWKs describe the same key (same type, curve and key members).
+ * @param a - a public JWK
+ * @param b - another
+ * @example `samePublicKey(imported.publicJwk, fromPublicKeys.publicJwk)`
+ */
 export function samePublicKey(a: PublicJwk, b: PublicJwk): boolean {
   return a.kty === b.kty && a.crv === b.crv && a.x === b.x && a.y === b.y && a.n === b.n;
 }
 
-/** Export a private key as a JWK with `kid`, `alg` and `use`. */
+/**
+ * Export a private key as a JWK with `kid`, `alg` and `use` (secret).
+ * @param key - an imported key with a private part
+ * @throws ConfigError (`ERR_TESSERA_CONFIG`) when it has no private part
+ * @example `const jwk = exportPrivateJwk(key); // { kty, d, ..., kid, alg, use: 'sig' }`
+ */
 export function exportPrivateJwk(key: ImportedKey): JWK {
   if (key.privateKey === null) throw new ConfigError(`Key ${key.kid} has no private part`);
   const j = key.privateKey.export({ format: 'jwk' }) as JWK;

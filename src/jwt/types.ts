@@ -45,19 +45,29 @@ export interface RetiringKey {
 
 /** A public JWK as published in the JWKS (public members only). */
 export interface PublicJwk {
+  /** Key type: `OKP` (Ed25519), `EC` (P-256) or `RSA`. */
   readonly kty: string;
+  /** Key id. */
   readonly kid: string;
+  /** The algorithm the key signs with. */
   readonly alg: JwtAlgorithm;
+  /** Always `sig`. */
   readonly use: 'sig';
+  /** Curve (`Ed25519`, `P-256`). */
   readonly crv?: string;
+  /** Public x coordinate (OKP, EC), base64url. */
   readonly x?: string;
+  /** Public y coordinate (EC), base64url. */
   readonly y?: string;
+  /** RSA modulus, base64url. */
   readonly n?: string;
+  /** RSA public exponent, base64url. */
   readonly e?: string;
 }
 
 /** A JSON Web Key Set (RFC 7517 §5). */
 export interface PublicJwks {
+  /** The published keys. */
   readonly keys: readonly PublicJwk[];
 }
 
@@ -73,8 +83,11 @@ export type JwtProfile = 'seed' | 'at+jwt';
 export interface SeedClaims {
   /** The PAT's token id. */
   sub: string;
+  /** The PAT's owner. */
   owner: string;
+  /** Whether the PAT is an admin token. */
   admin: boolean;
+  /** The PAT's roles. */
   roles: string[];
 }
 

@@ -260,3 +260,16 @@ describe('throttling by default', () => {
     expect(fromAccessTokens(createAccessTokens({ store }) as never).store).toBeUndefined();
   });
 });
+
+describe('throttle options', () => {
+  it('refuses bad rules when the handlers are created, not at the first request', async () => {
+    const store = createMemoryStore();
+    const pat = new DynamoDBPat({ store, scryptOptions: { cost: 1024 } });
+    for (const throttle of [
+      { store, perIp: { limit: 0, windowSeconds: 60 } },
+      { store, perTokenId: { limit: 1, windowSeconds: 0 } },
+    ]) {
+      expect(() => createAuthHandlers({ pat, signerVerifier: sv, throttle })).toThrow(RangeError);
+    }
+  });
+});

@@ -120,6 +120,23 @@ describe('buildSignerVerifier key checks', () => {
     ).rejects.toThrow(/unsupported alg/);
   });
 
+  it('refuses key_ops that allow neither sign nor verify, and accepts those that do', async () => {
+    const ks = await generateKeySet('k1');
+    const withOps = (ops: unknown) =>
+      buildSignerVerifier({
+        keySet: { ...ks, private_keys: [{ ...ks.private_keys[0]!, key_ops: ops as string[] }] },
+        issuer: 'i',
+      });
+    for (const ops of [['encrypt'], [], 'sign']) {
+      await expect(withOps(ops)).rejects.toMatchObject({
+        code: 'ERR_TESSERA_CONFIG',
+        message: expect.stringMatching(/key_ops/),
+      });
+    }
+    await expect(withOps(['sign'])).resolves.toBeDefined();
+    await expect(withOps(['verify', 'sign'])).resolves.toBeDefined();
+  });
+
   it('refuses a key outside an explicit algorithm allowlist', async () => {
     const ks = await generateKeySet('k1', 'ES256');
     await expect(
