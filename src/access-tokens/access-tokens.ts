@@ -143,10 +143,21 @@ export interface AccessTokens {
   bootstrap(token: string, input: { owner: string }): Promise<VerifyResult>;
   /**
    * Resolves once this instance listens to other instances' invalidations
-   * through `store.events` (at once without a cache).
+   * through `store.events`, and so answers from its verify cache (at once
+   * without a cache, or once closed). A failed subscription is retried until
+   * it succeeds; meanwhile every verify reads the store.
    */
   ready(): Promise<void>;
-  /** Stop listening to the store's invalidation events (the store stays open). */
+  /**
+   * Forget every cached token: the next verify of each reads the store. Call
+   * it when changes may have been missed, e.g. from a store's reconnect
+   * signal (`createPostgresStore(..., { onEventsReconnect })`). A no-op without a cache.
+   */
+  clearCache(): void;
+  /**
+   * Stop listening to the store's invalidation events and drop the cache (the
+   * store stays open); later verifies read the store.
+   */
   close(): Promise<void>;
 }
 
@@ -563,7 +574,10 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     batchLoad,
     bootstrap,
     async ready() {
-      await ctx.subscription;
+      await ctx.feed?.ready();
+    },
+    clearCache() {
+      ctx.feed?.resync();
     },
     close: () => ctx.close(),
   });

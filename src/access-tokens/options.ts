@@ -9,6 +9,7 @@ import type { Keyring } from '../core/keyring.js';
 import type { RecordRef, Store } from '../stores/contract.js';
 import { createVerifyCache, type VerifyCache } from './cache.js';
 import { createTokenCodec, isTokenId, type TokenCodec } from './format.js';
+import { createInvalidationFeed, type InvalidationFeed } from './invalidation.js';
 import { createSecretHasher, phcProblem, type SecretHasher, scryptParamsProblem } from './phc.js';
 import type { AccessTokensOptions, SecretHash, TokenFormat } from './types.js';
 
@@ -61,15 +62,21 @@ export interface Context {
   readonly lastUsedIntervalMs: number;
   readonly retainMs: number;
   readonly cache: VerifyCache | undefined;
+  /** The cache's subscription to other instances' changes (with a cache only). */
+  readonly feed: InvalidationFeed | undefined;
   readonly bootstrapPhc: string | undefined;
   /** The store address of a token. */
   ref(tokenId: string): RecordRef;
   /** Drop a token from every cache: this process's at once, others' through store events. */
   notify(tokenId: string): Promise<void>;
-  /** Subscribe to other instances' changes (when caching); resolves to an unsubscribe. */
-  readonly subscription: Promise<(() => Promise<void>) | undefined>;
   /** Stop listening, and leave this process's registry of caches. */
   close(): Promise<void>;
+}
+
+/** The default `onError`: a process warning (never the token's secret: errors carry ids only). */
+function warn(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  process.emitWarning(`tessera access-tokens: store events: ${message}`);
 }
 
 function intIn(value: unknown, name: string, min: number, max: number): number {
@@ -155,15 +162,22 @@ export function resolveOptions(options: AccessTokensOptions): Context {
     if (problem !== undefined) throw new TypeError(`Invalid bootstrap PHC string: ${problem}`);
   }
 
+  const onError = options.onError ?? warn;
+  if (typeof onError !== 'function') throw new TypeError('options.onError must be a function');
+
   const channel = `${collection}:changed`;
-  const subscription: Promise<(() => Promise<void>) | undefined> =
+  const feed =
     cache === undefined
-      ? Promise.resolve(undefined)
-      : store.events
-          .subscribe(channel, (message) => {
+      ? undefined
+      : createInvalidationFeed({
+          events: store.events,
+          channel,
+          cache,
+          onMessage: (message) => {
             if (isTokenId(message)) cache.invalidate(message);
-          })
-          .catch(() => undefined);
+          },
+          onError,
+        });
 
   const unregister = cache === undefined ? undefined : register(store, collection, cache);
 
@@ -178,23 +192,26 @@ export function resolveOptions(options: AccessTokensOptions): Context {
     lastUsedIntervalMs,
     retainMs,
     cache,
+    feed,
     bootstrapPhc,
-    subscription,
     ref: (tokenId: string): RecordRef => ({ collection, key: tokenId }),
     async notify(tokenId: string) {
       cache?.invalidate(tokenId);
       for (const other of localCaches.get(store)?.get(collection) ?? []) other.invalidate(tokenId);
       try {
         await store.events.publish(channel, tokenId);
-      } catch {
-        // Best effort: other processes' caches still expire after ttlMs.
+      } catch (err) {
+        // The change itself is stored; other processes' caches drop it after ttlMs at the latest.
+        try {
+          onError(err);
+        } catch {
+          // A failing error handler must not fail the change.
+        }
       }
     },
     async close() {
       unregister?.();
-      const unsubscribe = await subscription;
-      await unsubscribe?.();
-      cache?.clear();
+      await feed?.close();
     },
   });
 }

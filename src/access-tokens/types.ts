@@ -151,8 +151,18 @@ export interface VerifyCacheOptions {
    * Longest time a cached token is used without reading the store, in ms,
    * 1..300000 (default 5000). A revoke, update, rotate or delete made through
    * any instance on the same store instance takes effect at once; one made in
-   * another process takes effect when its store event arrives, and at the
-   * latest after `ttlMs`.
+   * another process takes effect when its store event arrives (within 1 s on
+   * Redis and PostgreSQL), and at the latest after `ttlMs`.
+   *
+   * The cache answers only while this instance is subscribed to the store's
+   * events: until the subscription is set up, and while a failed one is
+   * retried (with backoff, each failure reported to `onError`), every verify
+   * reads the store. The cache is cleared whenever the subscription is
+   * established. A store whose event connection drops and comes back may lose
+   * the changes published meanwhile: call `clearCache()` from its reconnect
+   * signal (PostgreSQL: `onEventsReconnect`). Events of the SQLite and
+   * DynamoDB stores stay in their process: there, only this process's changes
+   * invalidate at once.
    */
   readonly ttlMs?: number;
   /** Most cached tokens, 1..1000000 (default 10000); the oldest entries go first. */
@@ -201,4 +211,12 @@ export interface AccessTokensOptions {
    * token from a token whose secret matches it, once.
    */
   readonly bootstrapPhc?: string;
+  /**
+   * Receives the errors of background work that no caller can get: a failed
+   * subscription to the store's invalidation events (with a cache; retried
+   * with backoff, the cache unused meanwhile), and a failed publish of one
+   * after a change (the change is stored; other processes' caches drop the
+   * token after `ttlMs` at the latest). Default: `process.emitWarning`.
+   */
+  readonly onError?: (err: unknown) => void;
 }

@@ -48,7 +48,7 @@ function previousLive(t: TokenData, now: number): boolean {
 
 /** Create the `verify` function over a context. */
 export function createVerify(ctx: Context): (token: string) => Promise<VerifyResult> {
-  const { store, clock, codec, hasher, cache, lastUsedIntervalMs } = ctx;
+  const { store, clock, codec, hasher, cache, feed, lastUsedIntervalMs } = ctx;
   const prepare = createPreparer();
 
   async function load(tokenId: string, now: number): Promise<CacheEntry | undefined> {
@@ -134,19 +134,21 @@ export function createVerify(ctx: Context): (token: string) => Promise<VerifyRes
     const parsed = codec.parse(presented);
     if (!parsed.ok) return parsed.reason === 'invalid_prefix' ? INVALID_PREFIX : INVALID_FORMAT;
     const { tokenId, secret, format } = parsed;
+    // The cache answers only while subscribed to other instances' changes.
+    const cached = feed?.live === true ? cache : undefined;
     // The SHA-256 of the secret keys the cache's list of verified secrets (and
     // serves the `$sha256$` check); without a cache it is computed only if needed.
-    const digest = cache === undefined ? undefined : sha256(secret);
+    const digest = cached === undefined ? undefined : sha256(secret);
     let entry: CacheEntry | undefined;
     let token: PreparedToken | undefined;
     for (let round = 0; ; round++) {
       const now = clock.now();
       if (token === undefined) {
-        if (cache === undefined) {
+        if (cached === undefined) {
           const record = await store.get(ctx.ref(tokenId));
           if (record !== null) token = prepare(record);
         } else {
-          entry = cache.get(tokenId, now) ?? (await load(tokenId, now));
+          entry = cached.get(tokenId, now) ?? (await load(tokenId, now));
           token = entry?.token;
         }
         if (token === undefined) {

@@ -688,6 +688,7 @@ export function defineAccessTokensSuite(options: StoreSuiteOptions): void {
             collection,
             cache: { ttlMs: 5000 },
           });
+          await pats.ready();
           const { token } = await pats.issue({ owner: 'o' });
           await pats.verify(token);
           const reads = calls.get ?? 0;
@@ -726,6 +727,7 @@ export function defineAccessTokensSuite(options: StoreSuiteOptions): void {
         'sees a change made behind its back after ttlMs at the latest',
         run(async ({ make, store, collection, clock }) => {
           const pats = make({ cache: { ttlMs: 1000 } });
+          await pats.ready();
           const { token, record } = await pats.issue({ owner: 'o' });
           await pats.verify(token);
           await store.update(
@@ -736,6 +738,24 @@ export function defineAccessTokensSuite(options: StoreSuiteOptions): void {
           assert.equal((await pats.verify(token)).valid, true, 'bounded staleness');
           clock.advance(1);
           assert.equal((await pats.verify(token)).reason, 'revoked');
+        }),
+      );
+
+      it(
+        'reads the store again for every token after clearCache()',
+        run(async ({ make, store, collection, clock }) => {
+          const pats = make({ cache: { ttlMs: 300_000 } });
+          await pats.ready();
+          const { token, record } = await pats.issue({ owner: 'o' });
+          assert.equal((await pats.verify(token)).valid, true);
+          await store.update(
+            { collection, key: record.tokenId },
+            { set: { revokedAt: clock.now() } },
+          );
+          assert.equal((await pats.verify(token)).valid, true, 'served from the cache');
+          pats.clearCache();
+          assert.equal((await pats.verify(token)).reason, 'revoked');
+          make().clearCache(); // a no-op without a cache
         }),
       );
 

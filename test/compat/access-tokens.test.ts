@@ -9,6 +9,7 @@ import {
 } from '../../src/compat/access-tokens/index.js';
 import { createFakeClock } from '../../src/core/clock.js';
 import { sha256Phc } from '../../src/core/hashing.js';
+import type { StoreEvents } from '../../src/stores/contract.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
 import { seedScryptPhc, seedToken } from '../../src/testing/access-tokens-suite.js';
 
@@ -316,5 +317,38 @@ describe('compat: @access-tokens/core DynamoDBPat', () => {
     expect(rotated.token).toMatch(SEED_TOKEN_RE);
     expect((await native.verify(rotated.token)).valid).toBe(true);
     expect((await native.verify(token)).valid).toBe(true);
+  });
+
+  it('passes onError through and forgets its cached tokens on clearCache()', async () => {
+    const clock = createFakeClock();
+    const memory = createMemoryStore();
+    const down: StoreEvents = {
+      publish: async () => {
+        throw new Error('events are down');
+      },
+      subscribe: (channel, listener) => memory.events.subscribe(channel, listener),
+    };
+    const store = new Proxy(memory, {
+      get: (t, p, r) => (p === 'events' ? down : Reflect.get(t, p, r)),
+    });
+    const errors: unknown[] = [];
+    const pat = new DynamoDBPat({
+      tableName: 't',
+      store,
+      clock,
+      scryptOptions: { cost: 1024 },
+      cache: { ttlMs: 300_000 },
+      onError: (err) => errors.push(err),
+    });
+    const { token, record } = await pat.issue({ owner: 'o' });
+    expect((await pat.verify(token)).valid).toBe(true);
+    const ref = { collection: 'pat', key: record.tokenId };
+    await memory.update(ref, { set: { revokedAt: clock.now() } });
+    expect((await pat.verify(token)).valid).toBe(true);
+    pat.clearCache();
+    expect((await pat.verify(token)).reason).toBe('revoked');
+    await pat.update(record.tokenId, { owner: 'p' });
+    expect(errors).toEqual([new Error('events are down')]);
+    await pat.close();
   });
 });

@@ -190,7 +190,7 @@ export class DynamoDBPat {
   /**
    * @param config - the seed's options (`tableName`, `ddbClient`, `docClient`, ...: the table
    *   mode), or `store` to use any Tessera store; plus `keyring`, `clock`, `collection`, `hash`,
-   *   `lastUsedIntervalSeconds`, `cache` and `ownerIndexName`
+   *   `lastUsedIntervalSeconds`, `cache`, `onError` and `ownerIndexName`
    * @throws TypeError without `store`, for a missing or malformed `tableName`, a client without
    *   `send`, or a malformed `ownerIndexName`; for a malformed prefix; for `hash: 'hmac-sha256'`
    *   without a `keyring`
@@ -240,6 +240,7 @@ export class DynamoDBPat {
         },
         lastUsedIntervalSeconds: config.lastUsedIntervalSeconds,
         cache: config.cache,
+        onError: config.onError,
         bootstrapPhc: config.bootstrapPhc,
       });
     } catch (err) {
@@ -477,6 +478,14 @@ export class DynamoDBPat {
     } catch (err) {
       throw seedError(err, tokenId, false);
     }
+  }
+
+  /**
+   * Tessera addition: forget every cached token (see `cache`), e.g. from the store's reconnect
+   * signal (PostgreSQL: `onEventsReconnect`). A no-op without a cache.
+   */
+  clearCache(): void {
+    this.#pats.clearCache();
   }
 
   /**

@@ -80,6 +80,12 @@ export interface DynamoDBPatConfig {
   lastUsedIntervalSeconds?: number;
   /** In-process verify cache (default off). */
   cache?: VerifyCacheOptions | false;
+  /**
+   * Errors of background work: a failed subscription to the store's invalidation events
+   * (retried) or a failed publish of one (see `AccessTokensOptions.onError`). Default:
+   * `process.emitWarning`.
+   */
+  onError?: (err: unknown) => void;
 }
 
 /** A stored token (epoch seconds). */
