@@ -171,6 +171,8 @@ export interface SessionData {
   detachable: boolean;
   detached: boolean;
   detachedAt: number | null;
+  /** `false`: activity does not extend the idle timeout (absent: it does). */
+  sliding?: false;
   /** When the session ends ({@link NEVER}: never); the one field that decides liveness. */
   endsAt: number;
   /** Why it ended early: `destroyed` or `replaced`; `null` otherwise. */
@@ -200,6 +202,7 @@ export function readSession(record: StoredRecord): SessionData {
     typeof d.detachable !== 'boolean' ||
     typeof d.detached !== 'boolean' ||
     !isNumOrNull(d.detachedAt) ||
+    (d.sliding !== undefined && d.sliding !== false) ||
     !isNum(d.endsAt) ||
     (d.endReason !== null && typeof d.endReason !== 'string') ||
     typeof d.single !== 'boolean'
@@ -234,10 +237,11 @@ export function computeEndsAt(
 /**
  * How long after the last recorded activity a new activity is written: the
  * configured interval, but at most half the idle timeout, so an active session
- * never idles out between two writes. `null`: never (no idle timeout).
+ * never idles out between two writes. `null`: never (no idle timeout, or one
+ * that does not slide).
  */
 export function activityEvery(ctx: Ctx, d: SessionData): number | null {
-  if (d.idleTimeoutMs === null || d.detached) return null;
+  if (d.idleTimeoutMs === null || d.detached || d.sliding === false) return null;
   return Math.max(1, Math.min(ctx.cfg.activityIntervalMs, Math.floor(d.idleTimeoutMs / 2)));
 }
 
@@ -251,6 +255,7 @@ export function toSessionInfo(record: StoredRecord, d: SessionData): SessionInfo
     expiresAt: d.endsAt >= NEVER ? null : d.endsAt,
     absoluteExpiresAt: d.absoluteExpiresAt,
     idleTimeoutMs: d.idleTimeoutMs,
+    sliding: d.sliding !== false,
     detachTimeoutMs: d.detachTimeoutMs,
     detachable: d.detachable,
     detached: d.detached,

@@ -95,6 +95,7 @@ export async function createSession(
   checkObject(input, 'input');
   checkName(input.owner, 'owner');
   checkOptionalBoolean(input.detachable, 'detachable');
+  checkOptionalBoolean(input.sliding, 'sliding');
   checkPayload(input.data);
   const t = resolveTimeouts(ctx, input);
   let token: string;
@@ -121,6 +122,7 @@ export async function createSession(
     endReason: null,
     single: ctx.cfg.onePerOwner,
   };
+  if (input.sliding === false) d.sliding = false;
   d.endsAt = computeEndsAt(d);
   if (input.data !== undefined) d.data = input.data;
   const record = {
@@ -258,7 +260,8 @@ export async function setSessionTimeouts(
     const next: SessionData = { ...d };
     if (timeouts.idleTimeoutMs !== undefined) {
       next.idleTimeoutMs = timeouts.idleTimeoutMs;
-      next.lastActiveAt = now; // the new idle window starts now
+      // The new idle window starts now; a paused (detached, non-sliding) one when it resumes.
+      next.lastActiveAt = d.detached && d.sliding === false ? (d.detachedAt ?? now) : now;
     }
     if (timeouts.absoluteTimeoutMs !== undefined) {
       next.absoluteExpiresAt =
@@ -315,13 +318,17 @@ export async function detachSession(ctx: Ctx, ref: SessionRef): Promise<SessionI
   return toSessionInfo(record, readSession(record));
 }
 
-/** Attach a detached session again: it authenticates again, with a fresh idle window. */
+/**
+ * Attach a detached session again: it authenticates again, with a fresh idle
+ * window (a non-sliding one resumes what was left when it was detached).
+ */
 export async function attachSession(ctx: Ctx, ref: SessionRef): Promise<SessionInfo> {
   const record = await mutateSession(ctx, ref, (d, now) => {
     if (!d.detached) return null;
-    const endsAt = computeEndsAt({ ...d, detached: false, detachedAt: null, lastActiveAt: now });
+    const lastActiveAt = d.sliding === false ? d.lastActiveAt + (now - (d.detachedAt ?? now)) : now;
+    const endsAt = computeEndsAt({ ...d, detached: false, detachedAt: null, lastActiveAt });
     return {
-      set: { detached: false, detachedAt: null, lastActiveAt: now, endsAt },
+      set: { detached: false, detachedAt: null, lastActiveAt, endsAt },
       expiresAt: gcAt(ctx, endsAt),
       index: { detached: null },
     };

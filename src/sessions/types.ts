@@ -59,7 +59,10 @@ export interface SessionInfo {
   readonly owner: string;
   /** Creation time, ms since epoch. */
   readonly createdAt: number;
-  /** Last recorded activity, ms since epoch (recorded at most once per activity interval). */
+  /**
+   * Last recorded activity, ms since epoch (recorded at most once per activity interval).
+   * For a non-sliding session: when its countdown started, moved on by the time it spent detached.
+   */
   readonly lastActiveAt: number;
   /** When the session ends unless activity or attach extends it, ms since epoch; `null`: never. */
   readonly expiresAt: number | null;
@@ -67,6 +70,12 @@ export interface SessionInfo {
   readonly absoluteExpiresAt: number | null;
   /** Idle timeout in ms; `null`: none. */
   readonly idleTimeoutMs: number | null;
+  /**
+   * Whether activity extends the idle timeout (the default). When false, the
+   * timeout is a fixed countdown from `lastActiveAt` (creation, the last
+   * `setTimeouts` of `idleTimeoutMs`), paused while detached.
+   */
+  readonly sliding: boolean;
   /** How long the session lives on once detached, in ms; `null`: until the absolute cap. */
   readonly detachTimeoutMs: number | null;
   /** Whether the session may be detached. */
@@ -110,6 +119,13 @@ export interface CreateSessionInput extends SessionTimeouts {
   readonly prefix?: string;
   /** Whether the session may be detached (default false; see `allowDetach`). */
   readonly detachable?: boolean;
+  /**
+   * Whether activity extends the idle timeout (default true). With false, the
+   * idle timeout is a fixed countdown: from creation, restarted only by
+   * `setTimeouts({ idleTimeoutMs })`, paused while detached (attach resumes
+   * what was left); `validate` then never writes.
+   */
+  readonly sliding?: boolean;
   /** An application payload (a JSON object, up to 16 KiB). */
   readonly data?: JsonObject;
 }

@@ -66,21 +66,6 @@ export function defineTablesSessionTests(
     );
 
     it(
-      'slides the timeout with activity checked by active_session',
-      run(async ({ tables, clock }) => {
-        const { session } = await login(tables, 'u1');
-        for (let i = 0; i < 6; i++) {
-          clock.advance(40 * MINUTE);
-          assert.equal(
-            await tables.active_session(session, 'u1'),
-            true,
-            `after ${40 * (i + 1)} min`,
-          );
-        }
-      }),
-    );
-
-    it(
       'sets general and per-session timeouts in ms, Infinity meaning never',
       run(async ({ tables, clock }) => {
         tables.set_general_session_timeout(10 * MINUTE);

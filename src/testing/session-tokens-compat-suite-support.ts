@@ -31,6 +31,8 @@ export interface TablesTestCtx {
   readonly make: (more?: TokenTablesOptions) => TokenTables;
   /** The seed DB adapter over the same store, collections and clock. */
   readonly seedDb: (more?: TokenTablesOptions) => DB;
+  /** The test's collections. */
+  readonly collections: { readonly sessions: string; readonly tokens: string };
 }
 
 /** Build the `run(fn, options)` wrapper of the suite. */
@@ -40,15 +42,12 @@ export function makeTablesRun(options: StoreSuiteOptions) {
       withStore(options, async (store) => {
         const clock = createFakeClock();
         const suffix = randomSuffix(4);
-        const base: TokenTablesOptions = {
-          clock,
-          collections: { sessions: `cs${suffix}`, tokens: `ct${suffix}` },
-          ...extra,
-        };
+        const collections = { sessions: `cs${suffix}`, tokens: `ct${suffix}` };
+        const base: TokenTablesOptions = { clock, collections, ...extra };
         const make = (more: TokenTablesOptions = {}) =>
           new TokenTables(store, undefined, { ...base, ...more });
         const seedDb = (more: TokenTablesOptions = {}) => createSeedDb(store, { ...base, ...more });
-        await fn({ store, clock, tables: make(), make, seedDb });
+        await fn({ store, clock, tables: make(), make, seedDb, collections });
       });
 }
 

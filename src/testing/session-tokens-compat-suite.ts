@@ -9,6 +9,7 @@ import { TokenTables } from '../compat/session-tokens/index.js';
 import { defineTablesInputTests } from './session-tokens-compat-suite-inputs.js';
 import { defineTablesSessionTests } from './session-tokens-compat-suite-sessions.js';
 import { login, makeTablesRun } from './session-tokens-compat-suite-support.js';
+import { defineTablesTimeoutTests } from './session-tokens-compat-suite-timeouts.js';
 import { defineTablesTokenTests } from './session-tokens-compat-suite-tokens.js';
 import type { StoreSuiteOptions } from './store-suite.js';
 
@@ -27,6 +28,7 @@ export function defineSessionTokensCompatSuite(options: StoreSuiteOptions): void
 
   describe(`compat session_tokens: ${options.name}`, () => {
     defineTablesSessionTests(options, run);
+    defineTablesTimeoutTests(options, run);
     defineTablesTokenTests(options, run);
     defineTablesInputTests(options, run);
 

@@ -20,8 +20,21 @@ export interface TokenTablesOptions {
   readonly keyring?: Keyring;
   /** Store collections (default `sessions` and `session_tokens`). */
   readonly collections?: { readonly sessions?: string; readonly tokens?: string };
-  /** General session (idle) timeout (default 3600000, the seed's one hour). */
+  /**
+   * General session timeout (default 3600000, the seed's one hour). By default
+   * it is the seed's lifetime: counted from creation, never extended by
+   * activity (see {@link TokenTablesOptions.slidingSessions}).
+   */
   readonly sessionTimeoutMs?: number;
+  /**
+   * `true`: the session timeout is an idle timeout that activity
+   * (`active_session`) extends, Tessera's native sessions. Default `false`:
+   * the seed's countdown from creation (re-armed by `set_session_timeout`,
+   * paused while detached), so a 1 h session ends 1 h after it began however
+   * busy it is. Applies to sessions created from then on; each session keeps
+   * the kind it was created with.
+   */
+  readonly slidingSessions?: boolean;
   /** Absolute cap on any session (default 30 days; the seed had none: pass `Infinity`). */
   readonly absoluteTimeoutMs?: number;
   /** How long a detached session lives on (default 7 days). */
@@ -52,6 +65,26 @@ export function fromMs(ms: number, name: string, never = true): number | null {
 /** `null` (never) → `Infinity`. */
 export function toMs(ms: number | null): number {
   return ms === null ? Number.POSITIVE_INFINITY : ms;
+}
+
+/**
+ * Check the facade's own options (the native API checks the rest).
+ * @throws TypeError / RangeError for bad options
+ */
+export function facadeDefaults(options: TokenTablesOptions): {
+  sessionTimeoutMs: number;
+  tokenTimeoutMs: number;
+  slidingSessions: boolean;
+} {
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? 3_600_000;
+  const tokenTimeoutMs = options.tokenTimeoutMs ?? Number.POSITIVE_INFINITY;
+  const slidingSessions = options.slidingSessions ?? false;
+  fromMs(sessionTimeoutMs, 'sessionTimeoutMs');
+  fromMs(tokenTimeoutMs, 'tokenTimeoutMs');
+  if (typeof slidingSessions !== 'boolean') {
+    throw new TypeError('slidingSessions must be a boolean');
+  }
+  return { sessionTimeoutMs, tokenTimeoutMs, slidingSessions };
 }
 
 /** Build the native API the facade runs on. */

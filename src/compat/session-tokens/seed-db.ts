@@ -10,6 +10,7 @@ import type { Store } from '../../stores/contract.js';
 import { checkOwnerArg, checkTokenArg, isTokenString } from './checks.js';
 import {
   asSeedValue,
+  facadeDefaults,
   fromMs,
   looksLikeId,
   nativeSessions,
@@ -61,7 +62,7 @@ export function backingOf(db: unknown): Backing | undefined {
  */
 export function seedDbOver(
   backing: Backing,
-  defaults: () => { sessionTimeoutMs: number; tokenTimeoutMs: number },
+  defaults: () => { sessionTimeoutMs: number; tokenTimeoutMs: number; slidingSessions: boolean },
 ): DB {
   const { sessions } = backing;
   const db: DB = Object.freeze({
@@ -69,10 +70,12 @@ export function seedDbOver(
       checkTokenArg(session_token, 'session_token');
       checkOwnerArg(ownership_key, 'ownership_key');
       try {
+        const { sessionTimeoutMs, slidingSessions } = defaults();
         const { session } = await sessions.create({
           owner: ownership_key,
           token: session_token,
-          idleTimeoutMs: fromMs(defaults().sessionTimeoutMs, 'session timeout'),
+          idleTimeoutMs: fromMs(sessionTimeoutMs, 'session timeout'),
+          sliding: slidingSessions,
         });
         return session.id;
       } catch (err) {
@@ -121,6 +124,9 @@ export function seedDbOver(
 /**
  * The seed's DB interface over a Tessera store, for code that calls it
  * directly. Pass it to `new TokenTables(db)` and both see the same data.
+ * `set_session_key_value` creates sessions with the seed's lifetime (the
+ * session timeout counted from creation, never extended by activity) unless
+ * `slidingSessions` is set.
  *
  * @param store - a migrated Tessera store
  * @param options - clock, keyring, collections and defaults (ms; see {@link TokenTablesOptions})
@@ -135,10 +141,7 @@ export function seedDbOver(
  * ```
  */
 export function createSeedDb(store: Store, options: TokenTablesOptions = {}): DB {
+  const defaults = facadeDefaults(options);
   const sessions = nativeSessions(store, options);
-  const sessionTimeoutMs = options.sessionTimeoutMs ?? 3_600_000;
-  const tokenTimeoutMs = options.tokenTimeoutMs ?? Number.POSITIVE_INFINITY;
-  fromMs(sessionTimeoutMs, 'sessionTimeoutMs');
-  fromMs(tokenTimeoutMs, 'tokenTimeoutMs');
-  return seedDbOver({ store, sessions, options }, () => ({ sessionTimeoutMs, tokenTimeoutMs }));
+  return seedDbOver({ store, sessions, options }, () => defaults);
 }

@@ -18,8 +18,19 @@
  * 9. every promise is awaited; store errors reach the caller (nothing is swallowed);
  * 10. tokens come from the CSPRNG (256 bits), not `Math.random` UUIDs;
  * 11-12. no timers: expiry is absolute time, `decrement_timers` and `shutdown` do nothing,
- *    and activity is written at most once per interval, never every 500 ms;
+ *    and nothing is written on activity (sliding sessions: at most once per
+ *    interval), never every 500 ms;
  * 13. application values never overwrite a token's own state (`_sellable`, `_price`, `_owner`).
+ *
+ * Session timeouts keep the seed's meaning: a session's timeout is a
+ * countdown from its creation that activity never extends (the seed's
+ * `decrement_timers`; its `active_session` ignored timing), so a 1 h session
+ * touched every 40 min still ends at 1 h. `set_session_timeout(s, ms)` re-arms
+ * it from the time it is called (the seed set allotted and left to `ms`), and
+ * it is paused while the session is detached (attach resumes what was left).
+ * Tessera's sliding idle timeout is available explicitly, with
+ * `slidingSessions: true`; both are bounded by `absoluteTimeoutMs` (default
+ * 30 days; the seed had no cap: pass `Infinity`).
  *
  * Differences to know:
  * - every method that touches the store returns a promise (the seed had sync ones);
@@ -56,6 +67,7 @@ import {
 } from './checks.js';
 import {
   asSeedValue,
+  facadeDefaults,
   fromMs,
   looksLikeId,
   nativeSessions,
@@ -99,7 +111,9 @@ async function orFalse(p: () => Promise<unknown>): Promise<boolean> {
 
 /**
  * session_tokens' `TokenTables` over a Tessera store (see the module notes for
- * what changed and why).
+ * what changed and why). Session timeouts are the seed's lifetime, counted
+ * from creation and never extended by activity; pass `slidingSessions: true`
+ * for idle timeouts that `active_session` extends.
  *
  * @example
  * ```ts
@@ -122,12 +136,14 @@ export class TokenTables {
   #creator: TokenCreator = defaultTokenMaker;
   #sessionTimeoutMs: number;
   #tokenTimeoutMs: number;
+  readonly #slidingSessions: boolean;
 
   /**
    * @param db - a Tessera `Store`, or a DB made by `createSeedDb(store)`. A seed DB
    *   implementation of your own cannot be used: it cannot make writes atomic.
    * @param token_creator - the token maker (default: CSPRNG, 256 bits, after the prefix)
-   * @param options - Tessera options (clock, keyring, collections, default timeouts in ms)
+   * @param options - Tessera options (clock, keyring, collections, default timeouts in ms,
+   *   `slidingSessions`: see {@link TokenTablesOptions})
    * @throws TypeError when `db` is neither, or `token_creator` is not a function
    * @throws RangeError for bad timeouts
    */
@@ -148,16 +164,20 @@ export class TokenTables {
         'db must be a Tessera Store or a DB from createSeedDb(store); a plain seed DB cannot make writes atomic',
       );
     }
-    this.#sessionTimeoutMs = opts.sessionTimeoutMs ?? 3_600_000;
-    this.#tokenTimeoutMs = opts.tokenTimeoutMs ?? Number.POSITIVE_INFINITY;
-    fromMs(this.#sessionTimeoutMs, 'sessionTimeoutMs');
-    fromMs(this.#tokenTimeoutMs, 'tokenTimeoutMs');
+    const defaults = facadeDefaults(opts);
+    this.#sessionTimeoutMs = defaults.sessionTimeoutMs;
+    this.#tokenTimeoutMs = defaults.tokenTimeoutMs;
+    this.#slidingSessions = defaults.slidingSessions;
     const clock = opts.clock;
     this.#clock = clock ? () => clock.now() : () => Date.now();
     this.set_token_creator(token_creator);
     this.db = seedDbOver(
       { store: backing?.store ?? (db as Store), sessions: this.sessions, options: opts },
-      () => ({ sessionTimeoutMs: this.#sessionTimeoutMs, tokenTimeoutMs: this.#tokenTimeoutMs }),
+      () => ({
+        sessionTimeoutMs: this.#sessionTimeoutMs,
+        tokenTimeoutMs: this.#tokenTimeoutMs,
+        slidingSessions: this.#slidingSessions,
+      }),
     );
   }
 
@@ -273,8 +293,9 @@ export class TokenTables {
   }
 
   /**
-   * Whether the session is live, attached and owned by `ownership_key`
-   * (records activity, sliding its timeout).
+   * Whether the session is live, attached and owned by `ownership_key`. Counts
+   * as activity only for sessions created with `slidingSessions: true` (their
+   * idle timeout slides); the seed's lifetime is never extended by it.
    */
   async active_session(session_token: string, ownership_key: string): Promise<boolean> {
     if (!isTokenString(session_token)) return false;
@@ -318,7 +339,8 @@ export class TokenTables {
   }
 
   /**
-   * Set the general session (idle) timeout in ms (`Infinity`: never) for sessions added later.
+   * Set the general session timeout in ms (`Infinity`: never) for sessions added later:
+   * their lifetime from creation (or idle timeout with `slidingSessions`).
    * @throws InvalidInputError (`timeout`) unless an integer in 1..MAX_TIMEOUT_MS or Infinity
    */
   set_general_session_timeout(timeout: number): void {
@@ -327,7 +349,9 @@ export class TokenTables {
   }
 
   /**
-   * Set a session's (idle) timeout in ms from now (`Infinity`: never). Resolves to false when there is no live session.
+   * Re-arm a session's timeout: it ends `timeout` ms from now (`Infinity`: never,
+   * but for the absolute cap), as the seed set allotted and left; a sliding
+   * session's idle window restarts now. Resolves to false when there is no live session.
    * @throws InvalidInputError (`timeout`) unless an integer in 1..MAX_TIMEOUT_MS or Infinity
    */
   async set_session_timeout(session_token: string, timeout: number): Promise<boolean> {
@@ -336,7 +360,10 @@ export class TokenTables {
     return s !== null && orFalse(() => this.sessions.setTimeouts({ id: s.id }, { idleTimeoutMs }));
   }
 
-  /** A session's timeout in ms (`Infinity`: never), or `undefined` when there is no live session. */
+  /**
+   * A session's timeout in ms, as last set (`Infinity`: never), or `undefined`
+   * when there is no live session.
+   */
   async get_session_timeout(session_token: string): Promise<number | undefined> {
     const s = await this.#session(session_token);
     return s === null ? undefined : toMs(s.idleTimeoutMs);
