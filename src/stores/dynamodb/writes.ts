@@ -146,7 +146,11 @@ export async function updateRecord(
   const plan = (t: Parameters<typeof syncUpdate>[0]) => syncUpdate(t, ref, mutation, options);
   if (!codec.native) return readModifyWrite(ctx, codec, ref, undefined, plan);
 
-  const canMutate = compileMutation(new Expr(), mutation, ctx.ttlSeconds) !== null;
+  const numbers = numericFields(options.where);
+  // The first native mutate uses this compilation (and its placeholders); later rounds compile again.
+  let firstExpr: Expr | undefined = new Expr();
+  const firstCompiled = compileMutation(firstExpr, mutation, ctx.ttlSeconds, numbers);
+  const canMutate = firstCompiled !== null;
   let state: State | undefined;
   let mutateFailedOnMutable = false;
   let lastNative: 'mutate' | 'create' | null = null;
@@ -184,10 +188,14 @@ export async function updateRecord(
       continue;
     }
 
-    const e = new Expr();
+    const reuse = action === 'mutate' && firstExpr !== undefined;
+    const e = reuse ? (firstExpr as Expr) : new Expr();
+    firstExpr = undefined;
     let out: Awaited<ReturnType<typeof nativeUpdate>>;
     if (action === 'mutate') {
-      const compiled = compileMutation(e, mutation, ctx.ttlSeconds, numericFields(options.where));
+      const compiled = reuse
+        ? firstCompiled
+        : compileMutation(e, mutation, ctx.ttlSeconds, numbers);
       if (compiled === null) throw new Error('unreachable: mutation stopped compiling');
       const v = e.name('v');
       const set = [
