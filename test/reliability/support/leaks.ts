@@ -52,23 +52,83 @@ export interface LeakHit {
   where: string;
 }
 
-/** Look for every secret (each of its forms) in every text. */
+/** Characters of the window every form is indexed by (every form is at least this long). */
+const ANCHOR = 6;
+const HASH_BASE = 0x01000193;
+
+/** A hash of `text[at .. at + ANCHOR)`, the same for equal windows. */
+function windowHash(text: string, at: number): number {
+  let h = 0;
+  for (let i = at; i < at + ANCHOR; i++) h = (Math.imul(h, HASH_BASE) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The weight of the first character of a window, to roll it out. */
+const FIRST_WEIGHT = (() => {
+  let w = 1;
+  for (let i = 1; i < ANCHOR; i++) w = Math.imul(w, HASH_BASE);
+  return w;
+})();
+
+/** Size of the window-hash filter, in bits (a power of two). */
+const FILTER_BITS = 1 << 22;
+const FILTER_MASK = FILTER_BITS - 1;
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/**
+ * Look for every secret (each of its forms) in every text. All forms are
+ * indexed by a hash of their first characters and each text is read once
+ * with a rolling hash, so the cost grows with the bytes scanned, not with
+ * bytes times forms. An all-digit form (a short code) counts only as a whole
+ * number, never inside a longer one (timestamps).
+ */
 export function scanForLeaks(
   secrets: SecretLog,
   texts: ReadonlyArray<{ where: string; text: string }>,
 ): { checked: number; forms: number; hits: LeakHit[] } {
-  const hits: LeakHit[] = [];
+  const byAnchor = new Map<number, Array<{ what: string; form: string; digits: boolean }>>();
   let forms = 0;
   for (const { what, value } of secrets.items) {
     for (const form of encodingsOf(value)) {
       forms++;
-      // Short all-digit codes: only as a whole number, never inside a longer one (timestamps).
-      const re = /^\d+$/.test(form)
-        ? new RegExp(`(?<![0-9])${form}(?![0-9])`)
-        : new RegExp(form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-      for (const { where, text } of texts) {
-        if (re.test(text)) hits.push({ what, form: form.slice(0, 12), where });
+      if (form.length < ANCHOR) throw new Error(`leak scan: form shorter than ${ANCHOR}`);
+      const h = windowHash(form, 0);
+      const list = byAnchor.get(h) ?? [];
+      list.push({ what, form, digits: /^\d+$/.test(form) });
+      byAnchor.set(h, list);
+    }
+  }
+  // A bit per hash bucket, so most windows are dismissed without a map lookup.
+  const filter = new Uint8Array(FILTER_BITS >>> 3);
+  for (const h of byAnchor.keys()) filter[(h & FILTER_MASK) >>> 3]! |= 1 << (h & 7);
+  const hits: LeakHit[] = [];
+  const seen = new Set<string>();
+  for (const { where, text } of texts) {
+    if (text.length < ANCHOR) continue;
+    let h = windowHash(text, 0);
+    for (let i = 0; ; i++) {
+      const candidates =
+        (filter[(h & FILTER_MASK) >>> 3]! & (1 << (h & 7))) === 0 ? undefined : byAnchor.get(h);
+      if (candidates !== undefined) {
+        for (const c of candidates) {
+          if (!text.startsWith(c.form, i)) continue;
+          if (
+            c.digits &&
+            (isDigit(text.charCodeAt(i - 1)) || isDigit(text.charCodeAt(i + c.form.length)))
+          )
+            continue;
+          const id = `${where}\u0000${c.what}\u0000${c.form}`;
+          if (seen.has(id)) continue;
+          seen.add(id);
+          hits.push({ what: c.what, form: c.form.slice(0, 12), where });
+        }
       }
+      if (i + ANCHOR >= text.length) break;
+      h =
+        (Math.imul(h - Math.imul(text.charCodeAt(i), FIRST_WEIGHT), HASH_BASE) +
+          text.charCodeAt(i + ANCHOR)) |
+        0;
     }
   }
   return { checked: secrets.items.length, forms, hits };
