@@ -52,31 +52,36 @@ export const sqliteKind: StoreKind = {
     return {
       name: 'sqlite',
       url: `sqlite:${file}`,
-      async dump() {
-        if (!existsSync(file)) return '';
-        const db = new Database(file, { readonly: true, fileMustExist: true });
-        try {
-          const tables = db
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .all() as Array<{ name: string }>;
-          const parts: string[] = [];
-          for (const t of tables) {
-            const rows = db.prepare(`SELECT * FROM "${t.name}"`).all();
-            parts.push(
-              JSON.stringify(rows, (_k, v) =>
-                Buffer.isBuffer(v) ? `${v.toString('hex')} ${v.toString('latin1')}` : v,
-              ),
-            );
-          }
-          return parts.join('\n');
-        } finally {
-          db.close();
-        }
-      },
+      dump: async () => dumpSqlite(file),
       async cleanup() {},
     };
   },
 };
+
+/** Every row of every table of a SQLite file, as JSON (blobs as hex and as latin1 text). */
+export function dumpSqlite(file: string): string {
+  if (!existsSync(file)) return '';
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all() as Array<{
+      name: string;
+    }>;
+    const parts: string[] = [];
+    for (const t of tables) {
+      const rows = db.prepare(`SELECT * FROM "${t.name}"`).all();
+      parts.push(
+        JSON.stringify(rows, (_k, v) =>
+          Buffer.isBuffer(v) ? `${v.toString('hex')} ${v.toString('latin1')}` : v,
+        ),
+      );
+    }
+    return parts.join('\n');
+  } finally {
+    db.close();
+  }
+}
 
 export const postgresKind: StoreKind = {
   name: 'postgres',
