@@ -136,6 +136,17 @@ export function defineTablesSessionTests(
     );
 
     it(
+      'answers from_token for a session token too, as the seed mapped sessions to owners',
+      run(async ({ tables }) => {
+        const { session, hash } = await login(tables, 'u1');
+        assert.equal(await tables.from_token(session), 'u1');
+        assert.equal(await tables.from_token(hash), 'u1');
+        await tables.destroy_session(session);
+        assert.equal(await tables.from_token(session), '');
+      }),
+    );
+
+    it(
       'reloads nothing: reload_session_info checks the session, owner and hash (bug 7)',
       run(async ({ tables }) => {
         const { session, hash } = await login(tables, 'u1');

@@ -58,6 +58,21 @@ export function defineSessionTokensCompatSuite(options: StoreSuiteOptions): void
       );
 
       it(
+        'lets concurrent set_key_value calls on a new token all succeed, the last write winning as in the seed',
+        run(async ({ seedDb }) => {
+          const db = seedDb();
+          const t = 'db-made-transition-token-0123456789';
+          await Promise.all([db.set_key_value(t, 'a'), db.set_key_value(t, 'b')]);
+          const v = await db.get_key_value(t);
+          assert.ok(v === 'a' || v === 'b', `value ${String(v)}`);
+          await db.del_key_value(t);
+          await Promise.all([db.set_key_value(t, 'c'), db.del_key_value(t)]);
+          await db.set_key_value(t, 'd');
+          assert.equal(await db.get_key_value(t), 'd');
+        }),
+      );
+
+      it(
         'is exposed by every TokenTables as .db',
         run(async ({ tables }) => {
           const { hash } = await login(tables, 'u1');

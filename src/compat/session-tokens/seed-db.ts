@@ -92,15 +92,29 @@ export function seedDbOver(
     async set_key_value(t_token: string, value: string) {
       checkTokenArg(t_token, 't_token');
       const v = asSeedValue(value);
-      if ((await sessions.tokens.get({ token: t_token })) !== null) {
-        await sessions.tokens.setValue({ token: t_token }, v);
-        return;
+      // The last write wins, as in the seed: a concurrent add or destroy between
+      // the read and the write sends the write the other way.
+      let exists = (await sessions.tokens.get({ token: t_token })) !== null;
+      for (let i = 0; ; i++) {
+        try {
+          if (exists) {
+            await sessions.tokens.setValue({ token: t_token }, v);
+          } else {
+            await sessions.tokens.add({
+              token: t_token,
+              value: v,
+              timeoutMs: fromMs(defaults().tokenTimeoutMs, 'token timeout'),
+            });
+          }
+          return;
+        } catch (err) {
+          const raced = exists
+            ? isTesseraError(err, 'ERR_TESSERA_NOT_FOUND')
+            : isTesseraError(err, 'ERR_TESSERA_ALREADY_EXISTS');
+          if (!raced || i >= 3) throw err;
+          exists = !exists;
+        }
       }
-      await sessions.tokens.add({
-        token: t_token,
-        value: v,
-        timeoutMs: fromMs(defaults().tokenTimeoutMs, 'token timeout'),
-      });
     },
     async get_key_value(t_token: string) {
       if (!isTokenString(t_token)) return false;

@@ -407,9 +407,14 @@ export class TokenTables {
     return typeof v === 'string' ? v : false;
   }
 
-  /** The owner of a token (or token id), or `""`. */
+  /**
+   * The owner of an active token (or token id), or of a live session (by its
+   * token or id: the seed mapped both to owners), or `""`.
+   */
   async from_token(t_token: string): Promise<string> {
-    return (await this.#token(t_token))?.owner ?? '';
+    const t = await this.#token(t_token);
+    if (t !== null) return t.owner ?? '';
+    return (await this.#session(t_token))?.owner ?? '';
   }
 
   /**
