@@ -34,6 +34,7 @@ import type {
   IssueInput,
   ListInput,
   RegisterInput,
+  TokenFormat,
   TokenPage,
   UpdateInput,
   VerifyResult,
@@ -76,6 +77,10 @@ export interface AccessTokens {
   issue(input: IssueInput): Promise<{ token: string; record: AccessToken }>;
   /**
    * Store a token from its id and PHC string (from `generate`, or migrated).
+   * The token verifies in one format only (`input.format`): by default the
+   * configured `format`, but `legacy` for a `$scrypt$` hash unless this
+   * instance writes scrypt hashes itself (`hash: 'scrypt'`), as such hashes
+   * come from `@access-tokens/core`, whose tokens are `pat_<id>.<base64>`.
    * @throws AlreadyExistsError (`ERR_TESSERA_ALREADY_EXISTS`) when the id is taken
    * @throws InvalidInputError (`ERR_TESSERA_INVALID_INPUT`, "Invalid secret PHC string: <reason>")
    */
@@ -299,6 +304,15 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     return { token, record: toAccessToken(data) };
   }
 
+  /**
+   * The format a registered hash verifies in when the caller names none: a
+   * `$scrypt$` hash comes from `@access-tokens/core` (legacy format), unless
+   * this instance writes scrypt itself (then from its own `generate`).
+   */
+  function defaultRegisterFormat(secretPhc: string): TokenFormat {
+    return ctx.hash !== 'scrypt' && secretPhc.startsWith('$scrypt$') ? 'legacy' : ctx.format;
+  }
+
   async function register(input: RegisterInput) {
     const roles = checkIssue(input);
     checkTokenId(input.tokenId);
@@ -306,7 +320,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     if (problem !== undefined) {
       throw new InvalidInputError(`Invalid secret PHC string: ${problem}`, 'secretPhc');
     }
-    const format = input.format ?? ctx.format;
+    const format = input.format ?? defaultRegisterFormat(input.secretPhc);
     if (format !== 'tessera' && format !== 'legacy') {
       throw new InvalidInputError("format must be 'tessera' or 'legacy'", 'format');
     }

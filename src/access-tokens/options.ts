@@ -57,6 +57,8 @@ export interface Context {
   readonly keyring: Keyring | undefined;
   readonly codec: TokenCodec;
   readonly hasher: SecretHasher;
+  /** Hash of new secrets. */
+  readonly hash: SecretHash;
   /** Format of new token strings. */
   readonly format: TokenFormat;
   readonly lastUsedIntervalMs: number;
@@ -188,6 +190,7 @@ export function resolveOptions(options: AccessTokensOptions): Context {
     keyring,
     codec,
     hasher,
+    hash,
     format,
     lastUsedIntervalMs,
     retainMs,

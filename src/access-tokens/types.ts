@@ -94,7 +94,12 @@ export interface RegisterInput extends IssueInput {
   readonly tokenId: string;
   /** PHC string of the secret: `$sha256$`, `$hmac-sha256$` or `$scrypt$` (validated). */
   readonly secretPhc: string;
-  /** Format of the token string this hash belongs to (default: the configured `format`). */
+  /**
+   * Format of the token string this hash belongs to: only that spelling of the
+   * secret verifies. Default: `legacy` for a `$scrypt$` hash when the instance
+   * does not write scrypt hashes itself (`hash` other than `'scrypt'`): such
+   * hashes come from `@access-tokens/core`; otherwise the configured `format`.
+   */
   readonly format?: TokenFormat;
   /** Creation time to keep when migrating a token, ms since epoch (default: now). */
   readonly createdAt?: number;
@@ -184,7 +189,11 @@ export interface AccessTokensOptions {
   readonly collection?: string;
   /** Token prefix, 1..32 characters of `A-Za-z0-9_-` (default `pat_`). */
   readonly prefix?: string;
-  /** Format of new token strings (default `tessera`); both formats always verify. */
+  /**
+   * Format of new token strings (default `tessera`). Tokens of both formats
+   * verify, each in the format it was issued or registered in (see
+   * `RegisterInput.format`): one secret never verifies under two spellings.
+   */
   readonly format?: TokenFormat;
   /** Random secret size in bytes, 16..64 (default 32: 256 bits). */
   readonly secretBytes?: number;

@@ -306,6 +306,42 @@ export function defineAccessTokensSuite(options: StoreSuiteOptions): void {
       );
 
       it(
+        'lets a $scrypt$ hash registered without a format verify the seed token it came from',
+        run(async ({ pats, make }) => {
+          const seed = seedToken();
+          const secretPhc = seedScryptPhc(seed.secret, 4);
+          await pats.register({ tokenId: seed.tokenId, secretPhc, owner: 'migrated' });
+          assert.equal((await pats.verify(seed.token)).valid, true);
+          const spelledAnew = createTokenCodec().format(seed.tokenId, seed.secret, 'tessera');
+          assert.equal((await pats.verify(spelledAnew)).reason, 'invalid_secret');
+
+          // An explicit format wins.
+          const other = seedToken();
+          await pats.register({
+            tokenId: other.tokenId,
+            secretPhc: seedScryptPhc(other.secret, 4),
+            owner: 'o',
+            format: 'tessera',
+          });
+          assert.equal((await pats.verify(other.token)).reason, 'invalid_secret');
+          const tessera = createTokenCodec().format(other.tokenId, other.secret, 'tessera');
+          assert.equal((await pats.verify(tessera)).valid, true);
+
+          // An instance that writes scrypt itself registers its own tokens in its format.
+          const scrypt = make({ hash: 'scrypt', scrypt: { ln: 4 } });
+          const own = await scrypt.generate();
+          await scrypt.register({ tokenId: own.tokenId, secretPhc: own.secretPhc, owner: 'o' });
+          assert.match(own.token, TESSERA_RE);
+          assert.equal((await scrypt.verify(own.token)).valid, true);
+
+          // Other hashes take the configured format.
+          const sha = await pats.generate();
+          await pats.register({ tokenId: sha.tokenId, secretPhc: sha.secretPhc, owner: 'o' });
+          assert.equal((await pats.verify(sha.token)).valid, true);
+        }),
+      );
+
+      it(
         'treats a stored record without a format as the seed format',
         run(async ({ pats, store, collection }) => {
           const seed = seedToken();
