@@ -324,7 +324,8 @@ export class TokenTables {
 
   /**
    * Detach (log out, keep) a session that allows it: listed by
-   * `list_detached_sessions`, alive for the detachment timeout.
+   * `list_detached_sessions`, alive for the detachment timeout, its own
+   * countdown paused (as the seed counted only the detachment timer).
    * Resolves to false when there is no live session or detaching is not allowed.
    */
   async detach_session(session_token: string): Promise<boolean> {
@@ -332,7 +333,11 @@ export class TokenTables {
     return s !== null && orFalse(() => this.sessions.detach({ id: s.id }));
   }
 
-  /** Attach a detached session again. Resolves to false when there is no live session. */
+  /**
+   * Attach a detached session again: its countdown resumes with what was left
+   * when it was detached (a sliding session gets a fresh idle window).
+   * Resolves to false when there is no live session.
+   */
   async attach_session(session_token: string): Promise<boolean> {
     const s = await this.#session(session_token);
     return s !== null && orFalse(() => this.sessions.attach({ id: s.id }));
