@@ -31,7 +31,9 @@ export type TesseraErrorCode =
   | 'ERR_TESSERA_UNAUTHORIZED'
   | 'ERR_TESSERA_FORBIDDEN'
   | 'ERR_TESSERA_STORE_UNAVAILABLE'
-  | 'ERR_TESSERA_STORE';
+  | 'ERR_TESSERA_STORE'
+  | 'ERR_TESSERA_BODY_TOO_LARGE'
+  | 'ERR_TESSERA_BODY_ABORTED';
 
 /** Base class of every error Tessera throws on purpose. */
 export class TesseraError extends Error {

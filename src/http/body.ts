@@ -7,6 +7,7 @@
  * memory than the limit.
  * @module
  */
+import { TesseraError, type TesseraErrorCode } from '../core/errors.js';
 import { MALFORMED_BODY } from './types.js';
 
 /** Largest body the adapters read, bytes (100 KiB, Express's default). */
@@ -22,25 +23,37 @@ export type BodyRead =
   | { readonly ok: false; readonly reason: 'too_large' | 'aborted' };
 
 /** Codes of {@link RequestBodyError}. */
-export type RequestBodyErrorCode = 'ERR_TESSERA_BODY_TOO_LARGE' | 'ERR_TESSERA_BODY_ABORTED';
+export type RequestBodyErrorCode = Extract<
+  TesseraErrorCode,
+  'ERR_TESSERA_BODY_TOO_LARGE' | 'ERR_TESSERA_BODY_ABORTED'
+>;
 
 /**
  * A request body that could not be read: over the limit
  * (`ERR_TESSERA_BODY_TOO_LARGE`, answer 413) or cut off by the client
- * (`ERR_TESSERA_BODY_ABORTED`, answer 400).
+ * (`ERR_TESSERA_BODY_ABORTED`, answer 400). A {@link TesseraError}, so
+ * `isTesseraError(err, 'ERR_TESSERA_BODY_TOO_LARGE')` finds it.
  */
-export class RequestBodyError extends Error {
+export class RequestBodyError extends TesseraError {
   /** Stable code. */
-  readonly code: RequestBodyErrorCode;
+  declare readonly code: RequestBodyErrorCode;
   /** The HTTP status to answer with. */
   readonly status: 413 | 400;
+  /** Why the body could not be read. */
+  readonly reason: 'too_large' | 'aborted';
 
-  /** @param reason - why the body could not be read (see {@link BodyRead}) */
-  constructor(reason: 'too_large' | 'aborted') {
-    super(reason === 'too_large' ? 'Request body too large' : 'Request body aborted');
-    this.name = 'RequestBodyError';
-    this.code = reason === 'too_large' ? 'ERR_TESSERA_BODY_TOO_LARGE' : 'ERR_TESSERA_BODY_ABORTED';
-    this.status = reason === 'too_large' ? 413 : 400;
+  /**
+   * @param reason - why the body could not be read (see {@link BodyRead})
+   * @param message - human-readable message (default: `Request body too large` / `Request body aborted`)
+   */
+  constructor(reason: 'too_large' | 'aborted', message?: string) {
+    const tooLarge = reason === 'too_large';
+    super(
+      tooLarge ? 'ERR_TESSERA_BODY_TOO_LARGE' : 'ERR_TESSERA_BODY_ABORTED',
+      message ?? (tooLarge ? 'Request body too large' : 'Request body aborted'),
+    );
+    this.status = tooLarge ? 413 : 400;
+    this.reason = reason;
   }
 }
 

@@ -7,9 +7,11 @@
  */
 import { ForbiddenError, isTesseraError } from '../core/errors.js';
 
-/** Codes only the HTTP layer uses (beside the `TesseraErrorCode`s of the core). */
+/**
+ * Codes only the service's HTTP layer uses (beside the `TesseraErrorCode`s of
+ * the core, which include the body codes of `RequestBodyError`).
+ */
 export type HttpOnlyErrorCode =
-  | 'ERR_TESSERA_BODY_TOO_LARGE'
   | 'ERR_TESSERA_UNSUPPORTED_MEDIA_TYPE'
   | 'ERR_TESSERA_NO_ROUTE'
   | 'ERR_TESSERA_NOT_READY'
@@ -18,6 +20,7 @@ export type HttpOnlyErrorCode =
 /** Every error code an HTTP answer of the service can carry, with its status. */
 export const HTTP_ERROR_STATUS: Readonly<Record<string, number>> = {
   ERR_TESSERA_INVALID_INPUT: 400,
+  ERR_TESSERA_BODY_ABORTED: 400,
   ERR_TESSERA_UNAUTHORIZED: 401,
   ERR_TESSERA_FORBIDDEN: 403,
   ERR_TESSERA_NOT_FOUND: 404,

@@ -17,6 +17,7 @@ import { type OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import { InvalidInputError, ThrottledError, UnauthorizedError } from '../core/errors.js';
+import { RequestBodyError } from '../http/body.js';
 import type { Authenticator } from './auth.js';
 import { clientIp } from './client-ip.js';
 import { HttpError, InsufficientScopeError } from './http-errors.js';
@@ -233,15 +234,15 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<string>
   });
 }
 
-function tooLarge(limit: number): HttpError {
-  return new HttpError(413, 'ERR_TESSERA_BODY_TOO_LARGE', `Body exceeds ${limit} bytes.`);
+function tooLarge(limit: number): RequestBodyError {
+  return new RequestBodyError('too_large', `Body exceeds ${limit} bytes.`);
 }
 
 /**
  * Read a request body as UTF-8 text, never holding more than `limit` bytes:
  * a declared `Content-Length` above it is refused before reading, and a
  * chunked body is counted while it streams in and abandoned at the limit.
- * @throws HttpError 413 (`ERR_TESSERA_BODY_TOO_LARGE`)
+ * @throws RequestBodyError 413 (`ERR_TESSERA_BODY_TOO_LARGE`)
  */
 export async function readBodyText(c: Context, limit: number): Promise<string> {
   const length = c.req.header('content-length');

@@ -5,6 +5,8 @@
  */
 import { request } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { RequestBodyError } from '../../src/http/body.js';
+import { errorAnswer } from '../../src/server/http-errors.js';
 import { call, createHarness } from './helpers.js';
 
 const h = createHarness();
@@ -85,4 +87,17 @@ describe('request bodies over the limit', () => {
       expect((await call(svc, 'GET', '/healthz')).status).toBe(200);
     }
   }, 60_000);
+
+  it('answers the body errors with their status and stable code', () => {
+    expect(errorAnswer(new RequestBodyError('too_large', 'Body exceeds 10 bytes.'))).toEqual({
+      status: 413,
+      headers: {},
+      body: { error: { code: 'ERR_TESSERA_BODY_TOO_LARGE', message: 'Body exceeds 10 bytes.' } },
+    });
+    expect(errorAnswer(new RequestBodyError('aborted'))).toEqual({
+      status: 400,
+      headers: {},
+      body: { error: { code: 'ERR_TESSERA_BODY_ABORTED', message: 'Request body aborted' } },
+    });
+  });
 });
