@@ -12,6 +12,7 @@ import {
   type ParsedPhc,
   parsePhc,
   type ScryptPhcOptions,
+  scryptParamsError,
   scryptPhc,
   sha256Into,
   sha256Phc,
@@ -27,30 +28,18 @@ export const HMAC_PURPOSE = 'access-tokens';
 /** Why a PHC string cannot verify any secret (the seed's reason strings). */
 export type PhcProblem = 'invalid_phc' | 'unsupported_algorithm' | 'invalid_parameters';
 
-// The bounds the core's verifyPhc enforces on scrypt (see src/core/hashing.ts);
-// test/access-tokens/phc.test.ts checks that both agree.
-const SCRYPT_BOUNDS = { ln: [1, 20], r: [1, 32], p: [1, 16], salt: [8, 64], hash: [16, 64] };
 const DECIMAL_RE = /^(0|[1-9][0-9]{0,8})$/;
-
-function inRange(value: number, [lo, hi]: number[]): boolean {
-  return Number.isSafeInteger(value) && value >= lo! && value <= hi!;
-}
 
 function onlyParams(parsed: ParsedPhc, allowed: readonly string[]): boolean {
   return Object.keys(parsed.params).every((name) => allowed.includes(name));
 }
 
-/** Reason scrypt parameters are out of bounds, or undefined. */
+/**
+ * Reason scrypt parameters are out of the core's bounds (`SCRYPT_LIMITS`,
+ * the same ones `verifyPhc` enforces), or undefined.
+ */
 export function scryptParamsProblem(o: Required<ScryptPhcOptions>): string | undefined {
-  if (!inRange(o.ln, SCRYPT_BOUNDS.ln)) return 'ln must be in 1..20';
-  if (!inRange(o.r, SCRYPT_BOUNDS.r)) return 'r must be in 1..32';
-  if (!inRange(o.p, SCRYPT_BOUNDS.p)) return 'p must be in 1..16';
-  const n = 2 ** o.ln;
-  if (128 * n * o.r > 256 * 1024 * 1024) return '128*N*r must be at most 256 MiB';
-  if (n * o.r * o.p > 2 ** 24) return 'N*r*p must be at most 2^24';
-  if (!inRange(o.saltBytes, SCRYPT_BOUNDS.salt)) return 'saltBytes must be in 8..64';
-  if (!inRange(o.keyBytes, SCRYPT_BOUNDS.hash)) return 'keyBytes must be in 16..64';
-  return undefined;
+  return scryptParamsError(o);
 }
 
 function scryptProblem(parsed: ParsedPhc): PhcProblem | undefined {

@@ -203,7 +203,10 @@ export interface AccessTokensOptions {
    * (slow on purpose; only for strict compatibility).
    */
   readonly hash?: SecretHash;
-  /** scrypt parameters when `hash` is `scrypt` (default ln 14, r 8, p 1, 16-byte salt, 32-byte hash). */
+  /**
+   * scrypt parameters when `hash` is `scrypt` (default ln 14, r 8, p 1, 16-byte salt, 32-byte
+   * hash), within the bounds stored hashes verify under (`SCRYPT_LIMITS` of the core).
+   */
   readonly scrypt?: ScryptPhcOptions;
   /** Write `lastUsedAt` at most once per this many seconds per token, 0..86400 (default 60). */
   readonly lastUsedIntervalSeconds?: number;

@@ -60,6 +60,23 @@ describe('compat: @access-tokens/core DynamoDBPat', () => {
     expect(new DynamoDBPat({ tableName: 'tokens' })).toBeInstanceOf(DynamoDBPat);
   });
 
+  it('refuses scrypt options beyond the bounds stored hashes verify under, at construction', () => {
+    const store = createMemoryStore();
+    const make = (scryptOptions: DynamoDBPatConfig['scryptOptions']) =>
+      new DynamoDBPat({ tableName: 't', store, scryptOptions });
+    expect(() => make({ cost: 2 ** 18 })).toThrow(
+      new RangeError('scryptOptions.cost must be a power of two in 2..2^17'),
+    );
+    expect(() => make({ cost: 2 ** 15, parallelization: 8 })).toThrow(
+      new RangeError('options.scrypt: N*r*p must be at most 2^20'),
+    );
+    expect(() => make({ cost: 2 ** 16 })).toThrow(
+      new RangeError('options.scrypt: 128*N*r must be at most 32 MiB'),
+    );
+    expect(make({ cost: 2 ** 14, parallelization: 8 })).toBeInstanceOf(DynamoDBPat);
+    expect(make({ cost: 2 ** 15 })).toBeInstanceOf(DynamoDBPat);
+  });
+
   it('issues seed-format tokens hashed with scrypt exactly as the seed writes them', async () => {
     const { store, clock } = setup();
     const pat = new DynamoDBPat({ tableName: 't', store, clock });

@@ -4,6 +4,8 @@ import { InvalidInputError } from '../../src/core/errors.js';
 import {
   createHmacHasher,
   parsePhc,
+  SCRYPT_LIMITS,
+  scryptParamsError,
   scryptPhc,
   sha256,
   sha256Into,
@@ -132,7 +134,10 @@ describe('verifyPhc with scrypt', () => {
       `$scrypt$ln=14,r=33,p=1$${SALT16}$${HASH32}`,
       `$scrypt$ln=14,r=8,p=17$${SALT16}$${HASH32}`,
       `$scrypt$ln=20,r=8,p=1$${SALT16}$${HASH32}`, // 1 GiB
-      `$scrypt$ln=17,r=16,p=16$${SALT16}$${HASH32}`, // N*r*p = 2^25
+      `$scrypt$ln=17,r=16,p=16$${SALT16}$${HASH32}`, // 256 MiB, N*r*p = 2^25
+      `$scrypt$ln=15,r=9,p=1$${SALT16}$${HASH32}`, // 36 MiB
+      `$scrypt$ln=14,r=9,p=8$${SALT16}$${HASH32}`, // N*r*p > 2^20
+      `$scrypt$ln=16,r=1,p=1$${SALT16}$${HASH32}`, // N = 2^(16*r)
       `$scrypt$ln=10,r=8,p=16$${b64(Buffer.from('NaCl'))}$${HASH32}`, // 4-byte salt
       `$scrypt$ln=14,r=8,p=1$${SALT16}$${b64(Buffer.alloc(8))}`, // 8-byte hash
       `$scrypt$ln=14,r=8,p=1$${SALT16}$${b64(Buffer.alloc(65))}`, // 65-byte hash
@@ -192,6 +197,65 @@ describe('verifyPhc with scrypt', () => {
   });
 });
 
+describe('scrypt limits', () => {
+  const ok = { ln: 14, r: 8, p: 1, saltBytes: 16, keyBytes: 32 };
+  const check = (o: Partial<typeof ok>) => scryptParamsError({ ...ok, ...o });
+
+  it('admits the seed defaults and every bound itself, and refuses one step past each', () => {
+    expect(check({})).toBeUndefined();
+    const sides: Array<[Partial<typeof ok>, Partial<typeof ok>, string]> = [
+      [{ ln: 1, r: 1 }, { ln: 0 }, 'ln must be in 1..17'],
+      [{ ln: 17, r: 2 }, { ln: 18, r: 1 }, 'ln must be in 1..17'],
+      [{ ln: 12, r: 32 }, { ln: 12, r: 33 }, 'r must be in 1..32'],
+      [{ ln: 10, p: 16 }, { ln: 10, p: 17 }, 'p must be in 1..16'],
+      // 128*N*r = 32 MiB, then 36 MiB (work 2^18 and 9*2^15, both under 2^20).
+      [{ ln: 15, r: 8 }, { ln: 15, r: 9 }, '128*N*r must be at most 32 MiB'],
+      // N*r*p = 2^20, then 9*2^17 (16 and 18 MiB).
+      [{ ln: 14, r: 8, p: 8 }, { ln: 14, r: 9, p: 8 }, 'N*r*p must be at most 2^20'],
+      // RFC 7914: N < 2^(16*r).
+      [{ ln: 15, r: 1 }, { ln: 16, r: 1 }, 'N must be below 2^(16*r)'],
+      [{ saltBytes: 8 }, { saltBytes: 7 }, 'saltBytes must be in 8..64'],
+      [{ saltBytes: 64 }, { saltBytes: 65 }, 'saltBytes must be in 8..64'],
+      [{ keyBytes: 16 }, { keyBytes: 15 }, 'keyBytes must be in 16..64'],
+      [{ keyBytes: 64 }, { keyBytes: 65 }, 'keyBytes must be in 16..64'],
+    ];
+    for (const [inside, outside, message] of sides) {
+      expect(check(inside), JSON.stringify(inside)).toBeUndefined();
+      expect(check(outside), JSON.stringify(outside)).toBe(message);
+    }
+    expect(SCRYPT_LIMITS.memoryBytes).toBe(32 * 1024 * 1024);
+    expect(SCRYPT_LIMITS.work).toBe(2 ** 20);
+  });
+
+  it('verifies hashes at the memory bound and at the work bound, and refuses them one step past', async () => {
+    const made = (ln: number, r: number, p: number) => {
+      const salt = nodeCrypto.randomBytes(16);
+      const N = 2 ** ln;
+      const maxmem = 128 * r * (N + p + 2) + 2 ** 20;
+      const hash = nodeCrypto.scryptSync('s', salt, 32, { N, r, p, maxmem });
+      return `$scrypt$ln=${ln},r=${r},p=${p}$${b64(salt)}$${b64(hash)}`;
+    };
+    // 32 MiB (work 2^18), and work 2^20 (8 MiB): the cheapest strings on each bound.
+    for (const [ln, r, p] of [
+      [15, 8, 1],
+      [13, 8, 16],
+    ] as const) {
+      const phc = made(ln, r, p);
+      expect(await verifyPhc('s', phc), phc).toEqual({ valid: true });
+      expect(await verifyPhc('t', phc), phc).toEqual({ valid: false, reason: 'invalid_secret' });
+    }
+    scryptSpy.mockClear();
+    for (const [ln, r, p] of [
+      [15, 9, 1],
+      [13, 9, 16],
+    ] as const) {
+      const phc = `$scrypt$ln=${ln},r=${r},p=${p}$${SALT16}$${HASH32}`;
+      expect(await verifyPhc('s', phc), phc).toMatchObject({ reason: 'invalid_parameters' });
+    }
+    expect(scryptSpy).not.toHaveBeenCalled();
+  });
+});
+
 describe('scryptPhc', () => {
   it('writes the @access-tokens format with the seed defaults and verifies', async () => {
     const phc = await scryptPhc('pat-secret');
@@ -206,6 +270,9 @@ describe('scryptPhc', () => {
     expect(parsed.salt?.length).toBe(8);
     expect(parsed.hash?.length).toBe(64);
     await expect(scryptPhc('x', { ln: 21 })).rejects.toThrow(RangeError);
+    await expect(scryptPhc('x', { ln: 15, r: 8, p: 8 })).rejects.toThrow(
+      new RangeError('N*r*p must be at most 2^20'),
+    );
     await expect(scryptPhc('x', { saltBytes: 4 })).rejects.toThrow(RangeError);
   });
 });

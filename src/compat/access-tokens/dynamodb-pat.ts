@@ -194,7 +194,10 @@ export class DynamoDBPat {
    * @throws TypeError without `store`, for a missing or malformed `tableName`, a client without
    *   `send`, or a malformed `ownerIndexName`; for a malformed prefix; for `hash: 'hmac-sha256'`
    *   without a `keyring`
-   * @throws RangeError for out-of-range lengths or scrypt options
+   * @throws RangeError for out-of-range lengths or scrypt options (the bounds of the core's
+   *   `SCRYPT_LIMITS`: 128·N·r at most 32 MiB, N·r·p at most 2^20; they admit the seed's
+   *   defaults, every cost and block size its default `maxmem` allows, and parallelization up
+   *   to 8 at the default cost and block size)
    * @throws Error "Invalid bootstrap PHC string: <reason>" for an unusable bootstrap PHC
    */
   constructor(config: DynamoDBPatConfig) {
@@ -217,8 +220,8 @@ export class DynamoDBPat {
     const saltLength = intIn(config.saltLength ?? 16, 'saltLength', 8, 64);
     const cost = config.scryptOptions?.cost ?? 16384;
     const ln = Math.log2(cost);
-    if (!Number.isSafeInteger(ln) || ln < 1 || ln > 20) {
-      throw new RangeError('scryptOptions.cost must be a power of two in 2..2^20');
+    if (!Number.isSafeInteger(ln) || ln < 1 || ln > 17) {
+      throw new RangeError('scryptOptions.cost must be a power of two in 2..2^17');
     }
     try {
       this.#pats = createAccessTokens({

@@ -23,9 +23,13 @@ export const DEFAULT_SCRYPT_PARALLELIZATION = 1;
 /** The seed's default scrypt maxmem (accepted; Tessera computes the exact need). */
 export const DEFAULT_SCRYPT_MAXMEM = 32 * 1024 * 1024;
 
-/** scrypt parameters, as the seed names them. */
+/**
+ * scrypt parameters, as the seed names them. Together they must stay within
+ * the core's `SCRYPT_LIMITS` (128·N·r at most 32 MiB, N·r·p at most 2^20), the
+ * same bounds stored hashes are verified under.
+ */
 export interface CanonicalScryptOptions {
-  /** N, a power of two, 2..2^20 (default 16384). */
+  /** N, a power of two, 2..2^17 (default 16384). */
   cost?: number;
   /** r, 1..32 (default 8). */
   blockSize?: number;
