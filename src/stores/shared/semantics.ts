@@ -16,6 +16,7 @@ import type {
   StoredRecord,
   Where,
 } from '../contract.js';
+import { isDeepFrozen } from './frozen.js';
 
 /** Whether a record is live at `now` (no expiry, or expiry after `now`). */
 export function isLive(record: { expiresAt: number | null }, now: number): boolean {
@@ -54,20 +55,38 @@ export function matchesField(data: JsonObject, c: FieldCondition): boolean {
 
 /** Evaluate a whole `where` against an existing record. */
 export function matchesWhere(record: StoredRecord, where: Where | undefined): boolean {
+  return matchesWhereOf(record.version, record.expiresAt, record.data, where);
+}
+
+/** {@link matchesWhere} on a record's parts, for stores that keep them apart. */
+export function matchesWhereOf(
+  version: number,
+  expiresAt: number | null,
+  data: JsonObject,
+  where: Where | undefined,
+): boolean {
   if (where === undefined) return true;
-  if (where.version !== undefined && record.version !== where.version) return false;
-  if (where.liveAt !== undefined && !isLive(record, where.liveAt)) return false;
-  for (const c of where.fields ?? []) if (!matchesField(record.data, c)) return false;
+  if (where.version !== undefined && version !== where.version) return false;
+  if (where.liveAt !== undefined && expiresAt !== null && expiresAt <= where.liveAt) return false;
+  const fields = where.fields;
+  if (fields !== undefined) {
+    for (let i = 0; i < fields.length; i++) {
+      if (!matchesField(data, fields[i] as FieldCondition)) return false;
+    }
+  }
   return true;
 }
 
-/** Build a fresh stored record (version 1) from an input. */
+/**
+ * Build a fresh stored record from an input. Its `data` is the caller's own
+ * object when that is deeply frozen (it can never change), else a copy.
+ */
 export function materialize(input: RecordInput, partition: string, version = 1): StoredRecord {
   return {
     collection: input.collection,
     key: input.key,
     partition,
-    data: structuredClone(input.data),
+    data: isDeepFrozen(input.data) ? input.data : structuredClone(input.data),
     expiresAt: input.expiresAt,
     index: { ...(input.index ?? {}) },
     version,
@@ -79,20 +98,41 @@ export function materialize(input: RecordInput, partition: string, version = 1):
  * @throws InvalidInputError when `inc` targets a non-number or `add`/`remove` a non-array
  */
 export function applyMutation(record: StoredRecord, m: Mutation): StoredRecord {
+  return {
+    collection: record.collection,
+    key: record.key,
+    partition: record.partition,
+    data: mutateData(record.data, m),
+    expiresAt: m.expiresAt === undefined ? record.expiresAt : m.expiresAt,
+    index: mutateIndex(record.index, m),
+    version: record.version + 1,
+  };
+}
+
+/**
+ * The data part of {@link applyMutation}: a new object (the input is never changed).
+ * @throws InvalidInputError when `inc` targets a non-number or `add`/`remove` a non-array
+ */
+export function mutateData(before: JsonObject, m: Mutation): JsonObject {
   // A shallow copy: unchanged values are shared with the previous version, which
   // no store mutates in place (the memory store freezes records; others serialize).
-  const data: JsonObject = { ...record.data };
-  if (m.set) {
-    for (const [k, v] of Object.entries(m.set))
+  const data: JsonObject = { ...before };
+  const { set, inc } = m;
+  if (set) {
+    for (const k in set) {
+      if (!Object.hasOwn(set, k)) continue;
+      const v = set[k] as Json;
       data[k] = typeof v === 'object' && v !== null ? structuredClone(v) : v;
+    }
   }
-  if (m.inc) {
-    for (const [k, n] of Object.entries(m.inc)) {
+  if (inc) {
+    for (const k in inc) {
+      if (!Object.hasOwn(inc, k)) continue;
       const cur = data[k];
       if (cur !== undefined && cur !== null && typeof cur !== 'number') {
         throw new InvalidInputError(`cannot inc non-number field ${k}`, k);
       }
-      data[k] = (typeof cur === 'number' ? cur : 0) + n;
+      data[k] = (typeof cur === 'number' ? cur : 0) + (inc[k] as number);
     }
   }
   for (const k of m.unset ?? []) delete data[k];
@@ -116,21 +156,21 @@ export function applyMutation(record: StoredRecord, m: Mutation): StoredRecord {
       data[k] = cur.filter((i) => typeof i !== 'string' || !items.includes(i));
     }
   }
-  let index: Record<string, string> = { ...record.index };
-  if (m.index) {
-    for (const [k, v] of Object.entries(m.index)) {
-      if (v === null) delete index[k];
-      else index[k] = v;
-    }
-    index = Object.fromEntries(Object.entries(index).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return data;
+}
+
+/**
+ * The index part of {@link applyMutation}: `before` itself when the mutation
+ * leaves index values alone, else a new object in key order.
+ */
+export function mutateIndex(before: IndexValues, m: Mutation): IndexValues {
+  if (!m.index) return before;
+  const next: Record<string, string> = { ...before };
+  for (const [k, v] of Object.entries(m.index)) {
+    if (v === null) delete next[k];
+    else next[k] = v;
   }
-  return {
-    ...record,
-    data,
-    index: index as IndexValues,
-    expiresAt: m.expiresAt === undefined ? record.expiresAt : m.expiresAt,
-    version: record.version + 1,
-  };
+  return Object.fromEntries(Object.entries(next).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /** Compare keys for list order (code-unit order, as SQL `COLLATE BINARY` and Redis sorted sets do for ASCII). */

@@ -38,7 +38,12 @@ export interface SyncTable {
   remove(collection: string, key: string): void;
 }
 
-function checkPartition(record: StoredRecord | null, partition: string): void {
+/**
+ * Refuse an address whose partition differs from the stored record's.
+ * @throws InvalidInputError naming both partitions
+ * @example `checkPartition(current, partition);`
+ */
+export function checkPartition(record: StoredRecord | null, partition: string): void {
   if (record !== null && record.partition !== partition) {
     throw new InvalidInputError(
       `record ${record.collection}/${record.key} lives in partition ${record.partition}, not ${partition}`,
@@ -89,7 +94,16 @@ function planUpdate(
   return { ok: true, record: applyMutation(current, mutation), created: false };
 }
 
-function checkUpdateOptions(options: UpdateOptions): void {
+/**
+ * Check the arguments of `Store.update` as every store must, before touching
+ * the backend.
+ * @returns the partition the ref names
+ * @throws InvalidInputError for anything malformed
+ * @example `const partition = checkUpdate(ref, mutation, options);`
+ */
+export function checkUpdate(ref: RecordRef, mutation: Mutation, options: UpdateOptions): string {
+  const partition = checkRef(ref);
+  checkMutation(mutation);
   checkWhere(options.where);
   if (options.orCreate !== undefined) {
     checkNow(options.now);
@@ -97,6 +111,7 @@ function checkUpdateOptions(options: UpdateOptions): void {
   } else if (options.now !== undefined) {
     checkNow(options.now);
   }
+  return partition;
 }
 
 /** `Store.put` over a sync table. Call inside the backend's critical section. */
@@ -125,9 +140,7 @@ export function syncUpdate(
   mutation: Mutation,
   options: UpdateOptions = {},
 ): UpdateResult {
-  const partition = checkRef(ref);
-  checkMutation(mutation);
-  checkUpdateOptions(options);
+  const partition = checkUpdate(ref, mutation, options);
   const plan = planUpdate(t, ref, partition, mutation, options);
   if (plan.ok) t.write(plan.record);
   return plan;

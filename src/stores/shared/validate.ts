@@ -14,6 +14,7 @@ import {
   type TransactOp,
   type Where,
 } from '../contract.js';
+import { isDeepFrozen } from './frozen.js';
 
 const COLLECTION_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 const INDEX_RE = /^[a-z][a-z0-9_]{0,31}$/;
@@ -22,6 +23,8 @@ const FIELD_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 // A lone UTF-16 surrogate has no UTF-8 form: SQL drivers mangle it, so two keys could collide.
 const LONE_SURROGATE_RE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Either of the two above, in one scan (the common case: neither). */
+const BAD_TEXT_RE = new RegExp(`${CONTROL_RE.source}|${LONE_SURROGATE_RE.source}`);
 const FIELD_OPS = new Set(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'exists', 'absent', 'contains']);
 
 /** Largest serialized `data` a record may hold, in bytes of JSON. */
@@ -34,10 +37,38 @@ export const MAX_LIMIT = 1000;
 /** Most ops in one transaction. */
 export const MAX_TRANSACT_OPS = 25;
 
+/**
+ * Mutations and field conditions that passed their check while deeply frozen:
+ * they can never change, so they are not checked again. Callers that pass the
+ * same frozen constants on every call (a domain module's hot path) pay the
+ * check once.
+ */
+const checked = new WeakSet<object>();
+
+function remember(value: object): void {
+  if (isDeepFrozen(value)) checked.add(value);
+}
+
+/** Field names that passed {@link checkField} (a bounded cache: cleared when full). */
+const goodFields = new Set<string>();
+const MAX_GOOD_FIELDS = 1024;
+/** The last collection name that passed {@link checkCollection} (nothing equals the start value). */
+let goodCollection: unknown = Symbol('none');
+
+/** No control character and no surrogate at all: the common case, decided without a regex. */
+function isPlainText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
 function checkString(value: unknown, what: string, max = 512): asserts value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
     throw new InvalidInputError(`${what} must be a string of 1..${max} characters`, what);
   }
+  if (isPlainText(value) || !BAD_TEXT_RE.test(value)) return;
   if (CONTROL_RE.test(value)) {
     throw new InvalidInputError(`${what} must not contain control characters`, what);
   }
@@ -48,9 +79,11 @@ function checkString(value: unknown, what: string, max = 512): asserts value is 
 
 /** Check a collection name. */
 export function checkCollection(collection: unknown): asserts collection is string {
+  if (collection === goodCollection) return;
   if (typeof collection !== 'string' || !COLLECTION_RE.test(collection)) {
     throw new InvalidInputError('collection must match /^[a-z][a-z0-9_-]{0,31}$/', 'collection');
   }
+  goodCollection = collection;
 }
 
 /** Check an index name. */
@@ -67,12 +100,15 @@ export function checkIndexValue(value: unknown): asserts value is string {
 
 /** Check a field name. */
 export function checkField(field: unknown): asserts field is string {
+  if (typeof field === 'string' && goodFields.has(field)) return;
   if (typeof field !== 'string' || !FIELD_RE.test(field)) {
     throw new InvalidInputError(
       'field name must match /^[A-Za-z_][A-Za-z0-9_]{0,63}$/',
       String(field),
     );
   }
+  if (goodFields.size >= MAX_GOOD_FIELDS) goodFields.clear();
+  goodFields.add(field);
 }
 
 /** Check an expiry (ms since epoch, or null). */
@@ -175,6 +211,12 @@ export function checkRecordInput(record: RecordInput): string {
 function checkFieldCondition(c: FieldCondition): void {
   if (typeof c !== 'object' || c === null)
     throw new InvalidInputError('condition must be an object', 'where');
+  if (checked.has(c)) return;
+  checkFieldConditionShape(c);
+  remember(c);
+}
+
+function checkFieldConditionShape(c: FieldCondition): void {
   checkField(c.field);
   if (!FIELD_OPS.has(c.op))
     throw new InvalidInputError(`unknown condition op ${String(c.op)}`, 'where');
@@ -201,7 +243,7 @@ function checkFieldCondition(c: FieldCondition): void {
 export function checkFieldConditions(fields: readonly FieldCondition[] | undefined): void {
   if (fields === undefined) return;
   if (!Array.isArray(fields)) throw new InvalidInputError('fields must be an array', 'where');
-  for (const c of fields) checkFieldCondition(c);
+  for (let i = 0; i < fields.length; i++) checkFieldCondition(fields[i] as FieldCondition);
 }
 
 /** Check a `where`. */
@@ -216,32 +258,40 @@ export function checkWhere(where: Where | undefined): void {
   checkFieldConditions(where.fields);
 }
 
+/** Check a field name of a mutation and that no other part of it names the field too. */
+function claim(seen: Set<string>, f: string): void {
+  checkField(f);
+  if (seen.has(f)) throw new InvalidInputError(`field ${f} appears twice in one mutation`, f);
+  seen.add(f);
+}
+
 /** Check a mutation. */
 export function checkMutation(m: Mutation): void {
   if (typeof m !== 'object' || m === null)
     throw new InvalidInputError('mutation must be an object', 'mutation');
+  if (checked.has(m)) return;
+  checkMutationShape(m);
+  remember(m);
+}
+
+function checkMutationShape(m: Mutation): void {
   const seen = new Set<string>();
-  const claim = (f: string) => {
-    checkField(f);
-    if (seen.has(f)) throw new InvalidInputError(`field ${f} appears twice in one mutation`, f);
-    seen.add(f);
-  };
   if (m.set !== undefined) {
     checkData(m.set);
-    for (const f of Object.keys(m.set)) claim(f);
+    for (const f of Object.keys(m.set)) claim(seen, f);
   }
   if (m.inc !== undefined) {
     for (const [f, n] of Object.entries(m.inc)) {
-      claim(f);
+      claim(seen, f);
       if (typeof n !== 'number' || !Number.isFinite(n))
         throw new InvalidInputError('inc takes finite numbers', f);
     }
   }
-  for (const f of m.unset ?? []) claim(f);
+  for (const f of m.unset ?? []) claim(seen, f);
   for (const group of [m.add, m.remove]) {
     if (group === undefined) continue;
     for (const [f, items] of Object.entries(group)) {
-      claim(f);
+      claim(seen, f);
       if (!Array.isArray(items) || items.some((i) => typeof i !== 'string')) {
         throw new InvalidInputError('add/remove take arrays of strings', f);
       }
