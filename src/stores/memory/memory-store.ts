@@ -7,6 +7,7 @@
  */
 import type {
   FieldCondition,
+  IndexValues,
   ListOptions,
   Page,
   RecordInput,
@@ -17,7 +18,7 @@ import type {
 import { createLocalEvents } from '../shared/local-events.js';
 import { compareKeys, decodeCursor, encodeCursor, matchesField } from '../shared/semantics.js';
 import {
-  type SyncTable,
+  checkUpdate,
   syncDelete,
   syncPut,
   syncTransact,
@@ -31,7 +32,9 @@ import {
   checkLimit,
   checkNow,
   checkRef,
+  checkSweepOptions,
 } from '../shared/validate.js';
+import { createRecordTable } from './record-table.js';
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -39,43 +42,10 @@ export interface MemoryStoreOptions {
   readonly name?: string;
 }
 
-/** Shared by every record without index values. */
-const NO_INDEX = Object.freeze({}) as StoredRecord['index'];
-
 /**
- * The record as kept: a fresh object of one fixed shape (so every record
- * shares one hidden class) and one empty index object shared by all records
- * without index values.
- */
-function compact(record: StoredRecord): StoredRecord {
-  const partition = record.partition;
-  let empty = true;
-  for (const _ in record.index) {
-    empty = false;
-    break;
-  }
-  return {
-    collection: record.collection,
-    key: record.key,
-    partition,
-    data: record.data,
-    expiresAt: record.expiresAt,
-    index: empty ? NO_INDEX : record.index,
-    version: record.version,
-  };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
-
-/**
- * Create an in-memory store. Records are frozen on write, so reads return
- * them without copying and callers cannot change stored state.
+ * Create an in-memory store. Stored data is deeply frozen (a deeply frozen
+ * input is kept as it is, anything else is copied first), so reads return it
+ * without copying and callers cannot change stored state.
  *
  * @example
  * ```ts
@@ -85,61 +55,42 @@ function deepFreeze<T>(value: T): T {
  * ```
  */
 export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
-  const collections = new Map<string, Map<string, StoredRecord>>();
   const indexes = new Map<string, Set<string>>();
   const idxKey = (c: string, name: string, value: string) => `${c}\u0000${name}\u0000${value}`;
 
-  const table: SyncTable = {
-    read: (c, k) => collections.get(c)?.get(k) ?? null,
-    write(record) {
-      const frozen = deepFreeze(compact(record));
-      let map = collections.get(record.collection);
-      if (!map) {
-        map = new Map();
-        collections.set(record.collection, map);
-      }
-      const old = map.get(record.key);
-      if (old) unindex(old);
-      map.set(record.key, frozen);
-      for (const [name, value] of Object.entries(frozen.index)) {
-        const id = idxKey(frozen.collection, name, value);
-        let set = indexes.get(id);
-        if (!set) {
-          set = new Set();
-          indexes.set(id, set);
-        }
-        set.add(frozen.key);
-      }
-    },
-    remove(c, k) {
-      const map = collections.get(c);
-      const old = map?.get(k);
-      if (!map || !old) return;
-      unindex(old);
-      map.delete(k);
-    },
-  };
-
-  function unindex(record: StoredRecord): void {
-    for (const [name, value] of Object.entries(record.index)) {
-      const id = idxKey(record.collection, name, value);
+  const reindex = (c: string, key: string, before: IndexValues, after: IndexValues): void => {
+    for (const name of Object.keys(before)) {
+      const value = before[name] as string;
+      if (after[name] === value) continue;
+      const id = idxKey(c, name, value);
       const set = indexes.get(id);
-      set?.delete(record.key);
+      set?.delete(key);
       if (set?.size === 0) indexes.delete(id);
     }
-  }
+    for (const name of Object.keys(after)) {
+      const value = after[name] as string;
+      if (before[name] === value) continue;
+      const id = idxKey(c, name, value);
+      let set = indexes.get(id);
+      if (!set) {
+        set = new Set();
+        indexes.set(id, set);
+      }
+      set.add(key);
+    }
+  };
+  const table = createRecordTable(reindex);
 
   function page(keys: Iterable<string>, collection: string, options: ListOptions): Page {
     const limit = checkLimit(options.limit);
     checkFieldConditions(options.fields);
     const after = decodeCursor(options.cursor);
-    const map = collections.get(collection);
     const sorted = [...keys].filter((k) => after === null || k > after).sort(compareKeys);
     const records: StoredRecord[] = [];
     let last: string | null = null;
     let scanned = 0;
     for (const k of sorted) {
-      const r = map?.get(k);
+      const r = table.read(collection, k);
       scanned++;
       last = k;
       if (r && matchesAll(r, options.fields)) records.push(r);
@@ -166,8 +117,10 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
     async put(record: RecordInput, options) {
       return syncPut(table, record, options.mode, options.now, options.where);
     },
-    async update(ref, mutation, options) {
-      return syncUpdate(table, ref, mutation, options);
+    async update(ref, mutation, options = {}) {
+      if (options.orCreate !== undefined) return syncUpdate(table, ref, mutation, options);
+      const partition = checkUpdate(ref, mutation, options);
+      return table.update(ref.collection, ref.key, partition, mutation, options.where);
     },
     async delete(ref, where) {
       return syncDelete(table, ref, where);
@@ -177,7 +130,7 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
     },
     async list(collection, options = {}) {
       checkCollection(collection);
-      return page(collections.get(collection)?.keys() ?? [], collection, options);
+      return page(table.keys(collection), collection, options);
     },
     async findByIndex(collection, name, value, options = {}) {
       checkCollection(collection);
@@ -187,14 +140,15 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
     },
     async sweep(now, options = {}) {
       checkNow(now);
-      const limit = options.limit ?? 1000;
-      const cutoff = now - (options.graceMs ?? 0);
+      const [limit, graceMs] = checkSweepOptions(options);
+      const cutoff = now - graceMs;
       let n = 0;
-      for (const map of collections.values()) {
-        for (const r of map.values()) {
+      for (const collection of table.collections()) {
+        for (const key of table.keys(collection)) {
           if (n >= limit) return n;
-          if (r.expiresAt !== null && r.expiresAt <= cutoff) {
-            table.remove(r.collection, r.key);
+          const expiresAt = table.expiresAt(collection, key);
+          if (expiresAt !== null && expiresAt !== undefined && expiresAt <= cutoff) {
+            table.remove(collection, key);
             n++;
           }
         }
