@@ -21,7 +21,13 @@ import type {
 } from '../contract.js';
 import { createLocalEvents } from '../shared/local-events.js';
 import { decodeCursor, encodeCursor, matchesField } from '../shared/semantics.js';
-import { syncDelete, syncPut, syncTransact, syncUpdate } from '../shared/sync-engine.js';
+import {
+  checkUpdate,
+  syncDelete,
+  syncPut,
+  syncTransact,
+  syncUpdate,
+} from '../shared/sync-engine.js';
 import {
   checkCollection,
   checkFieldConditions,
@@ -33,6 +39,7 @@ import {
   checkSweepOptions,
 } from '../shared/validate.js';
 import { toStoreError } from './errors.js';
+import { createFastUpdater, type FastUpdater } from './fast-update.js';
 import { openDatabase, type SqliteStore, type SqliteStoreOptions } from './options.js';
 import { enableWal, migrateSchema, tableNames } from './schema.js';
 import {
@@ -117,6 +124,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const s = (): Statements => {
     stmts ??= prepareStatements(db, names);
     return stmts;
+  };
+  let fastUpdater: FastUpdater | null = null;
+  const fast = (): FastUpdater => {
+    fastUpdater ??= createFastUpdater(db, names);
+    return fastUpdater;
   };
   const table = createSyncTable(s);
   const sweepers = new Set<() => void>();
@@ -218,8 +230,19 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       );
     },
 
-    async update(ref, mutation, options) {
-      return guard('update', () => txUpdate.immediate(ref, mutation, options));
+    async update(ref, mutation, options = {}) {
+      // guard(), inlined: this is the hot path of every token use.
+      try {
+        if (closed) throw new StoreUnavailableError('the SQLite store is closed');
+        const partition = checkUpdate(ref, mutation, options);
+        // One UPDATE ... RETURNING when the shape allows; the general path decides the rest.
+        return (
+          fast().update(ref, partition, mutation, options) ??
+          txUpdate.immediate(ref, mutation, options)
+        );
+      } catch (err) {
+        throw toStoreError(err, 'update', db.open);
+      }
     },
 
     async delete(ref, where) {
@@ -287,6 +310,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       closed = true;
       for (const stop of [...sweepers]) stop();
       stmts = null;
+      fastUpdater = null;
       if (owned && db.open) {
         try {
           db.close();
