@@ -28,7 +28,7 @@ import type {
   UpdateOptions,
   UpdateResult,
 } from '../stores/contract.js';
-import { readTokenData, type TokenAddresses, toToken } from './records.js';
+import { type ActionNames, readTokenData, type TokenAddresses, toToken } from './records.js';
 import type { ActionToken, FailureBudget, UseInput, UseResult } from './types.js';
 import { checkName, checkObject, checkOptionalBoolean, checkValue } from './validate.js';
 import type { ValueHasher } from './value-hash.js';
@@ -176,36 +176,61 @@ export function createUse(ctx: UseContext): UseApi {
     }
   }
 
-  /** One use; resolves to a token (`throwing`) or a result. */
-  async function consume(input: UseInput, throwing: boolean): Promise<UseResult | ActionToken> {
-    checkObject(input, 'input');
-    const names = addresses.names(input.action);
-    checkValue(input.value);
-    checkOptionalBoolean(input.drainWhenValid, 'drainWhenValid');
-    const { action } = names;
-    const value = input.value;
-    let owner = input.owner;
-    if (owner === undefined) {
-      owner = (await ctx.findOwner(action, value)) ?? undefined;
-      if (owner === undefined) {
-        const missing: UseResult = { valid: false, reason: 'not_found' };
-        return throwing ? unwrap(missing) : missing;
-      }
-    } else {
-      checkName(owner, 'owner');
-    }
+  /** The first update, and whatever follows when it does not apply. */
+  function attempt(
+    names: ActionNames,
+    owner: string,
+    value: string,
+    mutation: Mutation,
+    throwing: boolean,
+  ): Promise<UseResult | ActionToken> {
+    const action = names.action;
     const ref = addresses.tokenRef(names, owner);
-    const mutation = input.drainWhenValid === false ? DECREMENT : DRAIN;
     const kid = keyring.activeId;
     const now = clock.now();
     const h = hashOf(owner, action, value, kid);
-    const r = await store.update(ref, mutation, useOptions(now, h));
-    if (r.ok) {
-      const token = toToken(r.record, owner, action);
-      return throwing ? token : { valid: true, token };
+    // A plain continuation rather than an async function: the right value costs one
+    // promise reaction, not a suspended frame holding every local.
+    return store.update(ref, mutation, useOptions(now, h)).then((r) => {
+      if (r.ok) {
+        const token = toToken(r.record, owner, action);
+        return throwing ? token : { valid: true, token };
+      }
+      return settle(ref, owner, action, value, mutation, r, kid, now, h).then((result) =>
+        throwing ? unwrap(result) : result,
+      );
+    });
+  }
+
+  async function consumeByValue(
+    names: ActionNames,
+    value: string,
+    mutation: Mutation,
+    throwing: boolean,
+  ): Promise<UseResult | ActionToken> {
+    const owner = await ctx.findOwner(names.action, value);
+    if (owner === null) {
+      const missing: UseResult = { valid: false, reason: 'not_found' };
+      return throwing ? unwrap(missing) : missing;
     }
-    const result = await settle(ref, owner, action, value, mutation, r, kid, now, h);
-    return throwing ? unwrap(result) : result;
+    return attempt(names, owner, value, mutation, throwing);
+  }
+
+  /** One use; resolves to a token (`throwing`) or a result, and rejects for bad input. */
+  function consume(input: UseInput, throwing: boolean): Promise<UseResult | ActionToken> {
+    try {
+      checkObject(input, 'input');
+      const names = addresses.names(input.action);
+      const { owner, value, drainWhenValid } = input;
+      checkValue(value);
+      checkOptionalBoolean(drainWhenValid, 'drainWhenValid');
+      const mutation = drainWhenValid === false ? DECREMENT : DRAIN;
+      if (owner === undefined) return consumeByValue(names, value, mutation, throwing);
+      checkName(owner, 'owner');
+      return attempt(names, owner, value, mutation, throwing);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   return {
