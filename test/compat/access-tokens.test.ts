@@ -75,6 +75,18 @@ describe('compat: @access-tokens/core DynamoDBPat', () => {
     );
     expect(make({ cost: 2 ** 14, parallelization: 8 })).toBeInstanceOf(DynamoDBPat);
     expect(make({ cost: 2 ** 15 })).toBeInstanceOf(DynamoDBPat);
+    expect(() => new DynamoDBPat({ tableName: 't', store, keyLength: 15 })).toThrow(
+      new RangeError('keyLength must be an integer in 16..64'),
+    );
+    expect(() => new DynamoDBPat({ tableName: 't', store, saltLength: 65 })).toThrow(
+      new RangeError('saltLength must be an integer in 8..64'),
+    );
+  });
+
+  it('ignores scryptOptions.maxmem: scrypt memory is sized from the parameters', async () => {
+    const { pat } = setup({ scryptOptions: { cost: 1024, maxmem: 1 } });
+    const { token } = await pat.issue({ owner: 'o' });
+    expect((await pat.verify(token)).valid).toBe(true);
   });
 
   it('issues seed-format tokens hashed with scrypt exactly as the seed writes them', async () => {
@@ -211,6 +223,42 @@ describe('compat: @access-tokens/core DynamoDBPat', () => {
     expect(boot.message).toBe('Invalid bootstrap PHC string: invalid_phc');
     const bad = await caught(pat.issue({ owner: '' }));
     expect(bad.message).toMatch(/^Cannot store invalid token record: owner/);
+  });
+
+  it('differs from the seed where its module notes say so: update checks existence and role shapes, 0 means no expiry', async () => {
+    const { pat } = setup();
+    const missing = seedToken().tokenId;
+    const empty = await caught(pat.update(missing, {}));
+    expect(empty.constructor).toBe(Error);
+    expect(empty.message).toBe(`Token not found: ${missing}`);
+    const { record } = await pat.issue({ owner: 'o', roles: ['a'] });
+    await pat.update(record.tokenId, {}); // an existing token: nothing to do
+    const both = await caught(
+      pat.update(record.tokenId, { roles: { add: ['b'], remove: ['a'] } as never }),
+    );
+    expect(both.message).toBe(
+      'Cannot store invalid token record: roles takes add or remove, not both',
+    );
+    const neither = await caught(pat.update(record.tokenId, { roles: {} as never }));
+    expect(neither.message).toMatch(/^Cannot store invalid token record: roles must be/);
+    expect((await pat.batchLoad(new Set([record.tokenId]))).found[0]?.roles).toEqual(['a']);
+    const zero = await pat.issue({ owner: 'o', expiresAt: 0 });
+    expect(zero.record.expiresAt).toBeUndefined();
+    expect((await pat.verify(zero.token)).valid).toBe(true);
+  });
+
+  it('returns the last written lastUsedAt from verify, written once per interval', async () => {
+    const { pat, clock, nowS } = setup({ lastUsedIntervalSeconds: 60 });
+    const { token } = await pat.issue({ owner: 'o' });
+    const first = await pat.verify(token);
+    const usedAt = nowS();
+    expect(first.valid && first.record.lastUsedAt).toBe(usedAt);
+    clock.advance(59_000);
+    const second = await pat.verify(token);
+    expect(second.valid && second.record.lastUsedAt).toBe(usedAt);
+    clock.advance(1000);
+    const third = await pat.verify(token);
+    expect(third.valid && third.record.lastUsedAt).toBe(usedAt + 60);
   });
 
   it('keeps the expiry across revoke and restore, and honours a cleanup expiry', async () => {

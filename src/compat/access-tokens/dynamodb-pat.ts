@@ -27,23 +27,56 @@
  *   table (as the seed's `list` did); `listByOwner()` scans too, unless
  *   `ownerIndexName` names a GSI on `owner` (the seed README's `owner-index`).
  *
- * What changes, on purpose (the seed's bugs, see the migration notes):
+ * What changes, on purpose (mostly the seed's bugs; check these when migrating):
  * - tokens parse strictly: only the canonical `pat_<id>.<base64>` spelling
  *   verifies (the seed also accepted dropped padding, appended junk and the
  *   url-safe alphabet); the checksummed Tessera format verifies too;
  * - `revoke` without `expiresAt` keeps the expiry, and `restore` brings back
  *   the expiry the token had before it was revoked (the seed made a revoked
  *   and restored token immortal);
+ * - `update` checks that the token exists even when there is nothing to
+ *   change: `update(id, {})` on a missing token throws "Token not found: <id>"
+ *   (the seed returned early without a check);
+ * - `update` refuses `roles` with both `add` and `remove` ("Cannot store
+ *   invalid token record: roles takes add or remove, not both"; the seed's
+ *   type forbade it, its code applied `add`), or with neither;
+ * - role updates are validated (at most 50 roles of 1..100 characters, also
+ *   after `{ add }`, where the seed stored a record it then could not read),
+ *   `register` validates its PHC (the seed stored `"$fake"`), and scrypt
+ *   parameters read from stored PHC strings are bounded (`SCRYPT_LIMITS` of
+ *   the core: 128·N·r at most 32 MiB, N·r·p at most 2^20; beyond them verify
+ *   answers `invalid_parameters`);
+ * - the constructor checks its options: `keyLength` 16..64, `saltLength`
+ *   8..64 and `scryptOptions` within the same scrypt bounds (RangeError;
+ *   `cost` at most 2^17), and it ignores `scryptOptions.maxmem` (scrypt's
+ *   memory is sized from the parameters);
  * - `bootstrap` is gated by an atomic sentinel record, never a table count: it
  *   works once, and of concurrent calls exactly one succeeds;
  * - `lastUsedAt` is written at most once per `lastUsedIntervalSeconds` (60),
- *   as a conditional update that can never recreate a deleted token;
- * - role updates are validated (at most 50 roles of 1..100 characters, also
- *   after `{ add }`), `register` validates its PHC, and scrypt parameters read
- *   from stored PHC strings are bounded;
+ *   as a conditional update that can never recreate a deleted token; so the
+ *   record a successful `verify` returns carries the last written
+ *   `lastUsedAt`, up to that interval old (the seed wrote and returned "now"
+ *   on every verify);
  * - a failed verification never carries the stored hash;
  * - `list` runs in ascending token id order through the store (`hasRole` is
- *   filtered by the store), with an exact `limit`.
+ *   filtered by the store), with an exact `limit`; `afterTokenId` means "after
+ *   this id in that order" (the seed used DynamoDB's hash order);
+ * - `getCount()` is exact and reads every token (the seed returned
+ *   DynamoDB's `ItemCount`, refreshed about every 6 hours);
+ * - store failures reach the caller as Tessera's typed errors
+ *   (`StoreUnavailableError`, `StoreError`; from `list` and `listByOwner`, a
+ *   plain `Error` with the same message and the typed error as `cause`)
+ *   rather than AWS SDK errors, and `batchLoad` does no retries of its own
+ *   (the seed's "Max retries reached with N unprocessed items"); `update`,
+ *   `revoke`, `restore` and `rotate` are compare-and-set, and throw
+ *   `ConflictError` after 16 lost races in a row;
+ * - an `expiresAt` of 0 is stored as "no expiry", so records show none (the
+ *   seed stored the 0, which it also read as no expiry).
+ *
+ * Additions: `listByOwner` (the seed README promised it), `rotate`,
+ * `clearCache`, `close`, and the options `store`, `keyring`, `clock`,
+ * `collection`, `hash`, `lastUsedIntervalSeconds`, `cache`, `onError` and
+ * `ownerIndexName`.
  * @module
  */
 import { type AccessTokens, createAccessTokens } from '../../access-tokens/access-tokens.js';
