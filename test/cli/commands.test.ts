@@ -199,7 +199,7 @@ describe('tessera sessions', () => {
     const store = await openStore('sqlite:', dir);
     const sessions = createSessions({ store, keyring: loadKeyring(dir).keyring });
     const a = await sessions.create({ owner: 'alice' });
-    const b = await sessions.create({ owner: 'alice' });
+    const b = await sessions.create({ owner: 'alice', sliding: false });
     await sessions.create({ owner: 'bob' });
     await store.close();
 
@@ -208,10 +208,16 @@ describe('tessera sessions', () => {
     expect(listed.out).toContain(a.session.id);
     expect(listed.out).toContain(b.session.id);
     expect(listed.out).not.toContain(a.token);
+    const lines = listed.out.trim().split('\n');
+    expect(lines.find((l) => l.startsWith(a.session.id))).toMatch(/ {2}sliding$/);
+    expect(lines.find((l) => l.startsWith(b.session.id))).toMatch(/ {2}fixed$/);
     const json = JSON.parse(
       (await run(['sessions', 'list', '--owner', 'alice', '--json', '--data-dir', dir])).out,
     );
     expect(json).toHaveLength(2);
+    expect(
+      Object.fromEntries(json.map((s: { id: string; sliding: boolean }) => [s.id, s.sliding])),
+    ).toEqual({ [a.session.id]: true, [b.session.id]: false });
 
     const destroyed = await run(['sessions', 'destroy', '--id', a.session.id, '--data-dir', dir]);
     expect(destroyed.code).toBe(0);

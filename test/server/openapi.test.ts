@@ -115,6 +115,14 @@ describe('the OpenAPI document', () => {
     expect(doc.paths['/v1/challenges/info'].post.description).toMatch(/429 `ERR_TESSERA_LOCKED`/);
   });
 
+  it('documents whether a session slides, on create and on every session', () => {
+    const { Session, SessionCreate } = doc.components.schemas;
+    expect(SessionCreate.properties.sliding).toMatchObject({ type: 'boolean' });
+    expect(SessionCreate.required).not.toContain('sliding');
+    expect(Session.properties.sliding).toMatchObject({ type: 'boolean' });
+    expect(Session.required).toContain('sliding');
+  });
+
   it('documents no secret hash field anywhere', () => {
     const text = JSON.stringify(doc.components.schemas);
     expect(doc.components.schemas.AccessToken.properties).not.toHaveProperty('secretPhc');

@@ -247,6 +247,43 @@ describe('sessions over HTTP', () => {
     for (const text of rec.texts) for (const m of HASH_MARKERS) expect(text).not.toContain(m);
   });
 
+  it('creates a session with sliding: false and reports sliding on every session answer', async () => {
+    const { svc, admin, clock } = await h.start();
+    const c = (method: string, path: string, body?: unknown) =>
+      call(svc, method, path, { body, credential: admin });
+    const fixed = await c('POST', '/v1/sessions', {
+      owner: 'alice',
+      sliding: false,
+      idleTimeoutMs: 3_600_000,
+    });
+    expect(fixed.status).toBe(201);
+    expect(fixed.body.session).toMatchObject({ sliding: false, idleTimeoutMs: 3_600_000 });
+    const slides = await c('POST', '/v1/sessions', { owner: 'alice', idleTimeoutMs: 3_600_000 });
+    expect(slides.body.session.sliding).toBe(true);
+
+    clock.advance(45 * 60_000);
+    const valid = await c('POST', '/v1/sessions/validate', { token: fixed.body.token });
+    expect(valid.body.session).toMatchObject({
+      sliding: false,
+      lastActiveAt: fixed.body.session.createdAt,
+      expiresAt: fixed.body.session.expiresAt,
+    });
+    const other = await c('POST', '/v1/sessions/validate', { token: slides.body.token });
+    expect(other.body.session).toMatchObject({ sliding: true, lastActiveAt: clock.now() });
+    const listed = await c('GET', '/v1/sessions?owner=alice');
+    const byId = new Map((listed.body.items as Json[]).map((s) => [s.id, s.sliding]));
+    expect(byId.get(fixed.body.session.id)).toBe(false);
+    expect(byId.get(slides.body.session.id)).toBe(true);
+    expect((await c('GET', `/v1/sessions/${fixed.body.session.id}`)).body.session.sliding).toBe(
+      false,
+    );
+    clock.advance(15 * 60_000); // one hour from creation: the fixed countdown is over
+    expect((await c('POST', '/v1/sessions/validate', { token: fixed.body.token })).body).toEqual({
+      valid: false,
+    });
+    expect((await c('POST', '/v1/sessions', { owner: 'alice', sliding: 'no' })).status).toBe(400);
+  });
+
   it('transfers and acquires transferable tokens', async () => {
     const { svc, admin } = await h.start();
     const c = (method: string, path: string, body?: unknown) =>

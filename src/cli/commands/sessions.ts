@@ -7,9 +7,14 @@ import { createSessions, type SessionInfo } from '../../sessions/index.js';
 import { CliUsageError, intOption, parseCommandArgs } from '../args.js';
 import type { CliCommand } from '../context.js';
 
+/**
+ * One session as a line: id, owner, times, then whether its idle timeout
+ * slides with activity (`sliding`) or is a fixed countdown (`fixed`), and
+ * `detached` when it is.
+ */
 function line(s: SessionInfo): string {
   const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
-  return `${s.id}  ${s.owner}  created ${iso(s.createdAt)}  active ${iso(s.lastActiveAt)}  expires ${iso(s.expiresAt)}${s.detached ? '  detached' : ''}`;
+  return `${s.id}  ${s.owner}  created ${iso(s.createdAt)}  active ${iso(s.lastActiveAt)}  expires ${iso(s.expiresAt)}  ${s.sliding ? 'sliding' : 'fixed'}${s.detached ? '  detached' : ''}`;
 }
 
 /** The `sessions` command. */
@@ -22,6 +27,10 @@ export const sessionsCommand: CliCommand = {
     '  tessera sessions list --detached [--limit <n>] [--json]',
     '  tessera sessions destroy --id <session id>',
     '  tessera sessions destroy --owner <owner>        (every session of the owner)',
+    '',
+    'A listed line shows the id, owner, creation, last activity and end, then',
+    '`sliding` (activity extends the idle timeout) or `fixed` (a countdown that',
+    'activity does not extend), and `detached` for a detached session.',
     '',
     'Common options: --store <url>, --data-dir <dir> (the server secret there names',
     'the session ids; use the same TESSERA_SECRET as the service).',

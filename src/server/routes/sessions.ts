@@ -40,6 +40,10 @@ const SessionSchema = z
     expiresAt: EpochMs.nullable(),
     absoluteExpiresAt: EpochMs.nullable(),
     idleTimeoutMs: z.number().int().nullable(),
+    sliding: z.boolean().openapi({
+      description:
+        'Whether activity extends the idle timeout. `false`: a fixed countdown from `lastActiveAt`, paused while detached.',
+    }),
     detachTimeoutMs: z.number().int().nullable(),
     detachable: z.boolean(),
     detached: z.boolean(),
@@ -85,6 +89,7 @@ function sessionJson(s: SessionInfo) {
     expiresAt: s.expiresAt,
     absoluteExpiresAt: s.absoluteExpiresAt,
     idleTimeoutMs: s.idleTimeoutMs,
+    sliding: s.sliding,
     detachTimeoutMs: s.detachTimeoutMs,
     detachable: s.detachable,
     detached: s.detached,
@@ -131,7 +136,7 @@ export function mountSessionRoutes(
     operationId: 'createSession',
     summary: 'Create a session',
     description:
-      'The session token is returned once (`Cache-Control: no-store`). Defaults: 7 days idle (sliding), 30 days absolute.',
+      'The session token is returned once (`Cache-Control: no-store`). Defaults: 7 days idle (sliding), 30 days absolute. With `sliding: false` the idle timeout is a fixed countdown from creation: validating never extends it (nor writes), `settings` with `idleTimeoutMs` re-arms it, detaching pauses it.',
     tags,
     auth: { roles },
     body: z
@@ -139,6 +144,10 @@ export function mountSessionRoutes(
         owner: Owner,
         prefix: z.string().max(64).optional(),
         detachable: z.boolean().optional(),
+        sliding: z
+          .boolean()
+          .optional()
+          .openapi({ description: 'Whether activity extends the idle timeout (default true).' }),
         data: JsonObjectSchema.optional(),
         idleTimeoutMs: Timeout.optional(),
         absoluteTimeoutMs: Timeout.optional(),
