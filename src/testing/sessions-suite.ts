@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createKeyring } from '../core/keyring.js';
 import { rejectsWithCode } from './runner.js';
+import { defineFixedCountdownTests } from './sessions-suite-fixed.js';
 import { defineSessionRaces } from './sessions-suite-races.js';
 import { all, DAY, HOUR, MINUTE, makeRun } from './sessions-suite-support.js';
 import { defineTransitionTokenTests } from './sessions-suite-tokens.js';
@@ -480,6 +481,7 @@ export function defineSessionsSuite(options: StoreSuiteOptions): void {
       );
     });
 
+    defineFixedCountdownTests(options, run);
     defineTransitionTokenTests(options, run);
     defineSessionRaces(options, run);
   });
