@@ -30,7 +30,7 @@ import type {
 } from '../stores/contract.js';
 import { type ActionNames, readTokenData, type TokenAddresses, toToken } from './records.js';
 import type { ActionToken, FailureBudget, UseInput, UseResult } from './types.js';
-import { checkName, checkObject, checkOptionalBoolean, checkValue } from './validate.js';
+import { checkObject, checkOptionalBoolean, checkOwner, checkValue } from './validate.js';
 import type { ValueHasher } from './value-hash.js';
 
 const MAX_ATTEMPT_LOOPS = 8;
@@ -226,7 +226,7 @@ export function createUse(ctx: UseContext): UseApi {
       checkOptionalBoolean(drainWhenValid, 'drainWhenValid');
       const mutation = drainWhenValid === false ? DECREMENT : DRAIN;
       if (owner === undefined) return consumeByValue(names, value, mutation, throwing);
-      checkName(owner, 'owner');
+      checkOwner(owner);
       return attempt(names, owner, value, mutation, throwing);
     } catch (err) {
       return Promise.reject(err);
