@@ -54,6 +54,7 @@ import type {
   TokenKind,
   TokenRef,
   TransferOptions,
+  ValidateOptions,
 } from './types.js';
 
 /** Transition tokens: plain, session-bound and transferable (see {@link createSessions}). */
@@ -194,13 +195,15 @@ export interface Sessions {
   create(input: CreateSessionInput): Promise<{ token: string; session: SessionInfo }>;
   /**
    * Check a session token: `{ valid: true, session }`, or the reason
-   * (`not_found`, `expired`, `revoked`, `detached`). Records activity (sliding
-   * the idle window) at most once per activity interval, conditioned on the
-   * version read, so it can never bring back a session destroyed meanwhile.
-   * @throws InvalidInputError (`ERR_TESSERA_INVALID_INPUT`) when `token` is not a 22..1024 character string
-   * @example `const r = await sessions.validate(cookie); if (!r.valid) return reply(401);`
+   * (`not_found`, `expired`, `revoked`, `detached`, `wrong_owner`). Records
+   * activity (sliding the idle window) at most once per activity interval,
+   * conditioned on the version read, so it can never bring back a session
+   * destroyed meanwhile. With `options.owner`, the owner is checked first: a
+   * session of another owner answers `wrong_owner` and nothing is written.
+   * @throws InvalidInputError (`ERR_TESSERA_INVALID_INPUT`) when `token` is not a 22..1024 character string, or `options.owner` not a name
+   * @example `const r = await sessions.validate(cookie, { owner: userId }); if (!r.valid) return reply(401);`
    */
-  validate(token: string): Promise<SessionCheck>;
+  validate(token: string, options?: ValidateOptions): Promise<SessionCheck>;
   /**
    * A live session (attached or detached), without recording activity; `null` when there is none.
    * `expiresAt - clock.now()` is its time left.
@@ -324,7 +327,7 @@ export function createSessions(options: SessionsOptions): Sessions {
   });
   return Object.freeze({
     create: (input: CreateSessionInput) => createSession(ctx, input),
-    validate: (token: string) => validateSession(ctx, token),
+    validate: (token: string, o?: ValidateOptions) => validateSession(ctx, token, o),
     get: (ref: SessionRef) => getSession(ctx, ref),
     setTimeouts: (ref: SessionRef, t: SessionTimeouts) => setSessionTimeouts(ctx, ref, t),
     allowDetach: (ref: SessionRef, allowed = true) => allowDetach(ctx, ref, allowed),

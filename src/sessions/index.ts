@@ -63,4 +63,5 @@ export {
   type TokenRef,
   type TokenState,
   type TransferOptions,
+  type ValidateOptions,
 } from './types.js';

@@ -45,6 +45,7 @@ import type {
   SessionInfo,
   SessionRef,
   SessionTimeouts,
+  ValidateOptions,
 } from './types.js';
 import {
   checkName,
@@ -176,20 +177,34 @@ export async function createSession(
 }
 
 const DETACHED: SessionCheck = Object.freeze({ valid: false, reason: 'detached' });
+const WRONG_OWNER: SessionCheck = Object.freeze({ valid: false, reason: 'wrong_owner' });
 
 /**
  * Check a session token, recording activity when due. The hot path of the
  * module: one hash of the token, one store read, one decode of the record, and
  * no await beyond the store's unless the session needs its owner slot read or
- * an activity write.
+ * an activity write. With `options.owner`, a session of another owner is
+ * refused before anything else is decided or written (no activity, no
+ * release of an ended session's tokens).
  */
-export async function validateSession(ctx: Ctx, token: string): Promise<SessionCheck> {
+export async function validateSession(
+  ctx: Ctx,
+  token: string,
+  options?: ValidateOptions,
+): Promise<SessionCheck> {
   checkToken(token);
+  let owner: string | undefined;
+  if (options !== undefined) {
+    checkObject(options, 'options');
+    if (options.owner !== undefined) checkName(options.owner, 'owner');
+    owner = options.owner;
+  }
   let record = await loadSessionByToken(ctx, token);
   for (let i = 0; i < MAX_LOOPS; i++) {
     const now = ctx.clock.now();
     const decided = statusOf(ctx, record, now);
     const st = decided instanceof Promise ? await decided : decided;
+    if (owner !== undefined && st.d !== null && st.d.owner !== owner) return WRONG_OWNER;
     if (!st.live) {
       await settleEnded(ctx, st, now);
       return { valid: false, reason: st.reason };

@@ -88,8 +88,21 @@ export interface SessionInfo {
   readonly data: JsonObject | undefined;
 }
 
-/** Why a session token does not authenticate. */
-export type SessionInvalidReason = 'not_found' | 'expired' | 'revoked' | 'detached';
+/**
+ * Why a session token does not authenticate. `wrong_owner`: the session
+ * belongs to another owner than the one `validate` was asked to expect.
+ */
+export type SessionInvalidReason = 'not_found' | 'expired' | 'revoked' | 'detached' | 'wrong_owner';
+
+/** Options of `validate`. */
+export interface ValidateOptions {
+  /**
+   * The owner the session must belong to (1..256 characters). A session of
+   * another owner answers `wrong_owner` and nothing is written: no activity
+   * is recorded, an ended session's tokens are not released.
+   */
+  readonly owner?: string;
+}
 
 /** Result of `validate`. */
 export type SessionCheck =

@@ -15,6 +15,7 @@ import {
   login,
   MINUTE,
   type makeTablesRun,
+  sha,
 } from './session-tokens-compat-suite-support.js';
 import type { StoreSuiteOptions } from './store-suite.js';
 
@@ -182,6 +183,38 @@ export function defineTablesTimeoutTests(
           assert.equal(await tables.active_session(viaDb, 'u3'), true);
         },
         { slidingSessions: true, absoluteTimeoutMs: 3 * HOUR },
+      ),
+    );
+
+    it(
+      'checks the owner before anything else: active_session with another owner writes nothing',
+      run(
+        async ({ tables, clock, store, collections }) => {
+          const { session, hash } = await login(tables, 'u1');
+          const t = tables.create_token();
+          await tables.add_transferable_token(t, 'ticket', 'u1');
+          const sref = { collection: collections.sessions, key: `s:${hash}` };
+          const tref = { collection: collections.tokens, key: `t:${sha(t)}` };
+          const versions = async () => [
+            (await store.get(sref))?.version,
+            (await store.get(tref))?.version,
+          ];
+          const v0 = await versions();
+          clock.advance(40 * MINUTE); // past the activity interval: a check by u1 would slide it
+          assert.equal(await tables.active_session(session, 'u2'), false);
+          assert.equal(await tables.active_session(session, 'u1\n'), false, 'not a name');
+          assert.deepEqual(await versions(), v0, 'no activity recorded for another owner');
+          assert.equal(await tables.get_session_time_left(session), 20 * MINUTE);
+          assert.equal(await tables.active_session(session, 'u1'), true);
+          const v1 = await versions();
+          assert.equal(v1[0], (v0[0] as number) + 1, 'the owner’s check is activity');
+          assert.equal(await tables.get_session_time_left(session), HOUR);
+          clock.advance(HOUR); // the session times out with its transferable token on it
+          assert.equal(await tables.active_session(session, 'u2'), false);
+          assert.deepEqual(await versions(), v1, 'nor releases its tokens');
+          assert.equal(await tables.active_session(session, 'u1'), false);
+        },
+        { slidingSessions: true },
       ),
     );
 

@@ -117,6 +117,50 @@ export function defineSessionsSuite(options: StoreSuiteOptions): void {
       );
 
       it(
+        'checks an expected owner first: another owner gets wrong_owner and nothing is written',
+        run(async ({ sessions, owner, clock, store, collections }) => {
+          const { token, session } = await sessions.create({ owner, idleTimeoutMs: HOUR });
+          const { info } = await sessions.tokens.add({
+            kind: 'transferable',
+            session: { token },
+            value: 'v',
+          });
+          const sref = { collection: collections.sessions, key: `s:${session.id}` };
+          const tref = { collection: collections.tokens, key: `t:${info.id}` };
+          const versions = async () => [
+            (await store.get(sref))?.version,
+            (await store.get(tref))?.version,
+          ];
+          const v0 = await versions();
+          clock.advance(40 * MINUTE); // past the activity interval
+          const other = { owner: `${owner}-other` };
+          assert.deepEqual(await sessions.validate(token, other), {
+            valid: false,
+            reason: 'wrong_owner',
+          });
+          assert.deepEqual(await versions(), v0, 'no activity for another owner');
+          const r = await sessions.validate(token, { owner });
+          assert.equal(r.valid && r.session.lastActiveAt, clock.now());
+          const v1 = await versions();
+          assert.equal(v1[0], (v0[0] as number) + 1);
+          clock.advance(HOUR); // ended, its token not released yet
+          assert.deepEqual(await sessions.validate(token, other), {
+            valid: false,
+            reason: 'wrong_owner',
+          });
+          assert.deepEqual(await versions(), v1, 'nor a release of its tokens');
+          assert.deepEqual(await sessions.validate('x'.repeat(43), other), {
+            valid: false,
+            reason: 'not_found',
+          });
+          for (const bad of ['', 'a\nb', 'x'.repeat(257), 7, null]) {
+            await rejectsWithCode(sessions.validate(token, { owner: bad as never }), INVALID);
+          }
+          await rejectsWithCode(sessions.validate(token, 'owner' as never), INVALID);
+        }),
+      );
+
+      it(
         'rejects bad input with InvalidInputError',
         run(async ({ sessions, owner }) => {
           const bad = [

@@ -44,6 +44,19 @@ export function checkOwnerArg(v: unknown, field: string): asserts v is string {
 }
 
 /**
+ * Whether a value can be anybody's owner at all (what {@link checkOwnerArg}
+ * accepts). Anything else owns nothing: ownership checks answer `false`.
+ */
+export function isOwnerString(v: unknown): v is string {
+  try {
+    checkName(v, 'owner');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Check an amount: a finite number (positive or negative).
  * @throws InvalidInputError (`ERR_TESSERA_INVALID_INPUT`) naming `field`
  */

@@ -62,6 +62,7 @@ import {
   checkAmountArg,
   checkOwnerArg,
   checkTokenArg,
+  isOwnerString,
   isTokenString,
   timeoutArg,
 } from './checks.js';
@@ -293,14 +294,14 @@ export class TokenTables {
   }
 
   /**
-   * Whether the session is live, attached and owned by `ownership_key`. Counts
+   * Whether the session is live, attached and owned by `ownership_key`. The
+   * owner is checked first: a call with another owner writes nothing. Counts
    * as activity only for sessions created with `slidingSessions: true` (their
    * idle timeout slides); the seed's lifetime is never extended by it.
    */
   async active_session(session_token: string, ownership_key: string): Promise<boolean> {
-    if (!isTokenString(session_token)) return false;
-    const r = await this.sessions.validate(session_token);
-    return r.valid && r.session.owner === ownership_key;
+    if (!isTokenString(session_token) || !isOwnerString(ownership_key)) return false;
+    return (await this.sessions.validate(session_token, { owner: ownership_key })).valid;
   }
 
   /**
