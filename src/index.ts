@@ -47,6 +47,8 @@ export {
   createHmacHasher,
   type HmacHasher,
   parsePhc,
+  SCRYPT_LIMITS,
+  scryptParamsError,
   scryptPhc,
   sha256Phc,
   timingSafeEqualStrings,
