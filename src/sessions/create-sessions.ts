@@ -56,6 +56,7 @@ import type {
   TransferOptions,
   ValidateOptions,
 } from './types.js';
+import { registerContext } from './unreleased.js';
 
 /** Transition tokens: plain, session-bound and transferable (see {@link createSessions}). */
 export interface TransitionTokens {
@@ -325,7 +326,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     listSellable: (o?: PageOptions) => listSellableTokens(ctx, o),
     listUnassigned: (o?: PageOptions) => listUnassignedTokens(ctx, o),
   });
-  return Object.freeze({
+  const api: Sessions = Object.freeze({
     create: (input: CreateSessionInput) => createSession(ctx, input),
     validate: (token: string, o?: ValidateOptions) => validateSession(ctx, token, o),
     get: (ref: SessionRef) => getSession(ctx, ref),
@@ -340,4 +341,6 @@ export function createSessions(options: SessionsOptions): Sessions {
     collect: (o?: { limit?: number }) => collectEnded(ctx, o),
     tokens,
   });
+  registerContext(api, ctx);
+  return api;
 }

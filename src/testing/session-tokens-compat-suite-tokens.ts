@@ -188,6 +188,48 @@ export function defineTablesTokenTests(
     );
 
     it(
+      'computes unassigned tokens on read: consecutive listings write nothing and answer as after a collect',
+      run(async ({ tables, clock, store, collections }) => {
+        const timedOut = await login(tables, 'u1');
+        const [a1, a2, a3] = [tables.create_token(), tables.create_token(), tables.create_token()];
+        for (const t of [a1, a2, a3]) await tables.add_transferable_token(t, 'a', 'u1');
+        assert.equal(await tables.set_disownment_token_timeout(a3, 20 * MINUTE), true);
+        const destroyed = await login(tables, 'u2');
+        const b1 = tables.create_token();
+        await tables.add_transferable_token(b1, 'b', 'u2');
+        await tables.destroy_session(destroyed.session);
+        clock.advance(30 * MINUTE);
+        await login(tables, 'u3');
+        const c1 = tables.create_token();
+        await tables.add_transferable_token(c1, 'c', 'u3');
+        clock.advance(30 * MINUTE); // u1's session times out; u3's lives on
+        assert.equal(await tables.get_session_time_left(timedOut.session), undefined);
+
+        const versions = async () =>
+          JSON.stringify(
+            await Promise.all(
+              [collections.sessions, collections.tokens].map(async (c) =>
+                (await store.list(c, { limit: 1000 })).records.map((r) => [r.key, r.version]),
+              ),
+            ),
+          );
+        const v0 = await versions();
+        const first = await tables.list_unassigned_tokens();
+        assert.deepEqual(first, sorted([a1, a2, a3, b1].map(sha)));
+        assert.equal(await versions(), v0, 'the first listing wrote nothing');
+        assert.deepEqual(await tables.list_unassigned_tokens(), first);
+        assert.equal(await versions(), v0, 'nor the second');
+        clock.advance(20 * MINUTE); // a3's disownment deadline, counted from the session's end
+        const later = await tables.list_unassigned_tokens();
+        assert.deepEqual(later, sorted([a1, a2, b1].map(sha)));
+        assert.equal(await versions(), v0);
+        const collected = await tables.sessions.collect();
+        assert.deepEqual(collected, { sessions: 1, tokens: 3 }, 'nothing was released before');
+        assert.deepEqual(await tables.list_unassigned_tokens(), later, 'the same answer');
+      }),
+    );
+
+    it(
       'marks and unmarks sellable tokens, keeping the price',
       run(async ({ tables }) => {
         const t = tables.create_token();

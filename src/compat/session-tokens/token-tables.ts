@@ -57,6 +57,7 @@
 import { isTesseraError } from '../../core/errors.js';
 import { defaultTokenMaker, type SessionInfo, type Sessions } from '../../sessions/index.js';
 import type { SessionRef, TokenInfo, TokenRef } from '../../sessions/types.js';
+import { listUnreleasedUnassigned } from '../../sessions/unreleased.js';
 import type { Store } from '../../stores/contract.js';
 import {
   checkAmountArg,
@@ -635,13 +636,19 @@ export class TokenTables {
   }
 
   /**
-   * Ids of the unassigned tokens still within their disownment timeout. Runs a
-   * bounded `collect` first, so tokens of sessions that merely timed out are
-   * included, as the seed's in-memory listing would have them.
+   * Ids of the unassigned tokens still within their disownment timeout, sorted.
+   * Tokens of sessions that merely timed out are included, as the seed's
+   * in-memory listing would have them: computed on read (their session's end
+   * plus the disownment timeout), so listing writes nothing, and the answer is
+   * the same whether or not `sessions.collect()` has released them meanwhile.
+   * Reads what a `collect` would: the sessions carrying tokens, then the
+   * tokens of the ended ones.
    */
   async list_unassigned_tokens(): Promise<string[]> {
-    await this.sessions.collect({ limit: 1000 });
-    return (await this.#ids((o) => this.sessions.tokens.listUnassigned(o))).map((t) => t.id);
+    // Unreleased first: a token released in between then shows in the released listing.
+    const unreleased = await listUnreleasedUnassigned(this.sessions);
+    const released = await this.#ids((o) => this.sessions.tokens.listUnassigned(o));
+    return [...new Set([...unreleased, ...released].map((t) => t.id))].sort();
   }
 
   /** Ids of the detached sessions still alive. */
