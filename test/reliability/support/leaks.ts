@@ -70,9 +70,9 @@ const FIRST_WEIGHT = (() => {
   return w;
 })();
 
-/** Size of the window-hash filter, in bits (a power of two). */
-const FILTER_BITS = 1 << 22;
-const FILTER_MASK = FILTER_BITS - 1;
+/** Bounds of the window-hash filter's size, in bits (powers of two). */
+const MIN_FILTER_BITS = 1 << 12;
+const MAX_FILTER_BITS = 1 << 22;
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
@@ -99,9 +99,13 @@ export function scanForLeaks(
       byAnchor.set(h, list);
     }
   }
-  // A bit per hash bucket, so most windows are dismissed without a map lookup.
-  const filter = new Uint8Array(FILTER_BITS >>> 3);
-  for (const h of byAnchor.keys()) filter[(h & FILTER_MASK) >>> 3]! |= 1 << (h & 7);
+  // A bit per hash bucket (about 64 buckets per form, so few windows share one with a
+  // form), so most windows are dismissed without a map lookup.
+  let bits = MIN_FILTER_BITS;
+  while (bits < byAnchor.size * 64 && bits < MAX_FILTER_BITS) bits *= 2;
+  const mask = bits - 1;
+  const filter = new Uint8Array(bits >>> 3);
+  for (const h of byAnchor.keys()) filter[(h & mask) >>> 3]! |= 1 << (h & 7);
   const hits: LeakHit[] = [];
   const seen = new Set<string>();
   for (const { where, text } of texts) {
@@ -109,7 +113,7 @@ export function scanForLeaks(
     let h = windowHash(text, 0);
     for (let i = 0; ; i++) {
       const candidates =
-        (filter[(h & FILTER_MASK) >>> 3]! & (1 << (h & 7))) === 0 ? undefined : byAnchor.get(h);
+        (filter[(h & mask) >>> 3]! & (1 << (h & 7))) === 0 ? undefined : byAnchor.get(h);
       if (candidates !== undefined) {
         for (const c of candidates) {
           if (!text.startsWith(c.form, i)) continue;
