@@ -35,7 +35,7 @@ defineModelSuite({
   name: 'memory',
   runner,
   createStore: () => createMemoryStore(),
-  numRuns: scale(200, 2000),
+  numRuns: scale(150, 2000),
 });
 
 defineModelSuite({
@@ -46,7 +46,7 @@ defineModelSuite({
     await s.migrate();
     return s;
   },
-  numRuns: scale(120, 1000),
+  numRuns: scale(100, 1000),
 });
 
 if (gateBackend('PostgreSQL', await postgresAvailable(), ['model-based properties: postgres'])) {
@@ -61,7 +61,7 @@ if (gateBackend('PostgreSQL', await postgresAvailable(), ['model-based propertie
       await s.migrate();
       return s;
     },
-    numRuns: scale(40, 400),
+    numRuns: scale(30, 400),
   });
 }
 
@@ -82,7 +82,7 @@ if (gateBackend(`Redis at ${REDIS_URL}`, await redisAvailable(), ['model-based: 
       await s.migrate();
       return s;
     },
-    numRuns: scale(60, 600),
+    numRuns: scale(45, 600),
   });
 }
 
@@ -113,7 +113,7 @@ if (
       await s.migrate();
       return s;
     },
-    numRuns: scale(30, 300),
+    numRuns: scale(25, 300),
     timeoutMs: 120_000,
   });
 }
