@@ -29,7 +29,10 @@ export function isDeepFrozen(value: unknown): boolean {
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const k in value) deepFreeze((value as Record<string, unknown>)[k]);
+    for (const k in value) {
+      const v = (value as Record<string, unknown>)[k];
+      if (typeof v === 'object' && v !== null) deepFreeze(v);
+    }
   }
   return value;
 }
