@@ -33,7 +33,8 @@ export type TesseraErrorCode =
   | 'ERR_TESSERA_STORE_UNAVAILABLE'
   | 'ERR_TESSERA_STORE'
   | 'ERR_TESSERA_BODY_TOO_LARGE'
-  | 'ERR_TESSERA_BODY_ABORTED';
+  | 'ERR_TESSERA_BODY_ABORTED'
+  | 'ERR_TESSERA_UNSUPPORTED_MEDIA_TYPE';
 
 /** Base class of every error Tessera throws on purpose. */
 export class TesseraError extends Error {

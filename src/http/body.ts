@@ -22,37 +22,54 @@ export type BodyRead =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly reason: 'too_large' | 'aborted' };
 
+/** Why a request body could not be read (see {@link BodyRead} and `NodeBodyRead`). */
+export type RequestBodyFailure = 'too_large' | 'aborted' | 'unsupported_encoding';
+
 /** Codes of {@link RequestBodyError}. */
 export type RequestBodyErrorCode = Extract<
   TesseraErrorCode,
-  'ERR_TESSERA_BODY_TOO_LARGE' | 'ERR_TESSERA_BODY_ABORTED'
+  'ERR_TESSERA_BODY_TOO_LARGE' | 'ERR_TESSERA_BODY_ABORTED' | 'ERR_TESSERA_UNSUPPORTED_MEDIA_TYPE'
 >;
+
+const FAILURES: Readonly<
+  Record<
+    RequestBodyFailure,
+    { code: RequestBodyErrorCode; status: 413 | 400 | 415; message: string }
+  >
+> = {
+  too_large: { code: 'ERR_TESSERA_BODY_TOO_LARGE', status: 413, message: 'Request body too large' },
+  aborted: { code: 'ERR_TESSERA_BODY_ABORTED', status: 400, message: 'Request body aborted' },
+  unsupported_encoding: {
+    code: 'ERR_TESSERA_UNSUPPORTED_MEDIA_TYPE',
+    status: 415,
+    message: 'Unsupported Content-Encoding',
+  },
+};
 
 /**
  * A request body that could not be read: over the limit
- * (`ERR_TESSERA_BODY_TOO_LARGE`, answer 413) or cut off by the client
- * (`ERR_TESSERA_BODY_ABORTED`, answer 400). A {@link TesseraError}, so
- * `isTesseraError(err, 'ERR_TESSERA_BODY_TOO_LARGE')` finds it.
+ * (`ERR_TESSERA_BODY_TOO_LARGE`, answer 413), cut off by the client
+ * (`ERR_TESSERA_BODY_ABORTED`, answer 400), or in a `Content-Encoding` the
+ * reader cannot inflate (`ERR_TESSERA_UNSUPPORTED_MEDIA_TYPE`, answer 415).
+ * A {@link TesseraError}, so `isTesseraError(err, 'ERR_TESSERA_BODY_TOO_LARGE')` finds it.
  */
 export class RequestBodyError extends TesseraError {
   /** Stable code. */
   declare readonly code: RequestBodyErrorCode;
   /** The HTTP status to answer with. */
-  readonly status: 413 | 400;
+  readonly status: 413 | 400 | 415;
   /** Why the body could not be read. */
-  readonly reason: 'too_large' | 'aborted';
+  readonly reason: RequestBodyFailure;
 
   /**
-   * @param reason - why the body could not be read (see {@link BodyRead})
-   * @param message - human-readable message (default: `Request body too large` / `Request body aborted`)
+   * @param reason - why the body could not be read
+   * @param message - human-readable message (default: `Request body too large`,
+   *   `Request body aborted`, `Unsupported Content-Encoding`)
    */
-  constructor(reason: 'too_large' | 'aborted', message?: string) {
-    const tooLarge = reason === 'too_large';
-    super(
-      tooLarge ? 'ERR_TESSERA_BODY_TOO_LARGE' : 'ERR_TESSERA_BODY_ABORTED',
-      message ?? (tooLarge ? 'Request body too large' : 'Request body aborted'),
-    );
-    this.status = tooLarge ? 413 : 400;
+  constructor(reason: RequestBodyFailure, message?: string) {
+    const f = FAILURES[reason];
+    super(f.code, message ?? f.message);
+    this.status = f.status;
     this.reason = reason;
   }
 }
@@ -74,8 +91,10 @@ export function declaredTooLarge(
 }
 
 /**
- * Collects decoded chunks up to a bound: `push` returns false (and keeps
- * nothing more) once more than `limitBytes` came; `end` returns the text.
+ * Collects chunks up to a bound: `push` returns false (and keeps nothing
+ * more) once more than `limitBytes` came; `end` returns the UTF-8 text (a
+ * leading byte order mark dropped, as `TextDecoder` does). The bytes are
+ * decoded once at the end, so a character split across chunks is whole.
  * @param limitBytes - the bound, bytes (default {@link BODY_LIMIT_BYTES})
  * @example
  * ```ts
@@ -88,19 +107,24 @@ export function createBoundedText(limitBytes: number = BODY_LIMIT_BYTES): {
   push(chunk: Uint8Array): boolean;
   end(): string;
 } {
-  const decoder = new TextDecoder('utf-8');
-  const parts: string[] = [];
+  const chunks: Uint8Array[] = [];
   let size = 0;
   return {
     push(chunk) {
       size += chunk.byteLength;
       if (size > limitBytes) return false;
-      parts.push(decoder.decode(chunk, { stream: true }));
+      chunks.push(chunk);
       return true;
     },
     end() {
-      parts.push(decoder.decode());
-      return parts.join('');
+      if (chunks.length === 0) return '';
+      const first = chunks[0] as Uint8Array;
+      const bytes =
+        chunks.length === 1
+          ? Buffer.from(first.buffer, first.byteOffset, first.byteLength)
+          : Buffer.concat(chunks, size);
+      const text = bytes.toString('utf8');
+      return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     },
   };
 }

@@ -12,14 +12,9 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { createAdminHandlers } from './admin-handlers.js';
 import { createAuthHandlers, type Handler } from './auth-handlers.js';
-import {
-  declaredTooLarge,
-  isParsedType,
-  parseBody,
-  RequestBodyError,
-  readWebBody,
-} from './body.js';
+import { isParsedType, parseBody, RequestBodyError } from './body.js';
 import { adminAnswer, createJwtGuard, roleAnswer } from './guard.js';
+import { readHonoBody } from './hono-body.js';
 import { internalError, seedError } from './responses.js';
 import { ADMIN_ROUTES, AUTH_ROUTES, type RouteSpec } from './routes.js';
 import type {
@@ -33,7 +28,8 @@ import type {
 } from './types.js';
 
 export { buildSignerVerifier, generateKeySet } from '../jwt/index.js';
-export { RequestBodyError, type RequestBodyErrorCode } from './body.js';
+export { RequestBodyError, type RequestBodyErrorCode, type RequestBodyFailure } from './body.js';
+export { readHonoBody } from './hono-body.js';
 export { fromAccessTokens } from './native-adapter.js';
 export type {
   AccessTokenMethods,
@@ -64,15 +60,7 @@ function defaultIp(c: Context): string {
 async function readBody(c: Context): Promise<unknown> {
   const type = c.req.header('content-type');
   if (!isParsedType(type)) return undefined;
-  if (declaredTooLarge(c.req.header('content-length'))) {
-    throw new RequestBodyError('too_large');
-  }
-  // A body another middleware already read is cached by Hono (and in memory already).
-  const raw = c.req.raw;
-  const r =
-    raw.bodyUsed || Object.keys(c.req.bodyCache).length > 0
-      ? await readWebBody(new Response(await c.req.text()).body)
-      : await readWebBody(raw.body);
+  const r = await readHonoBody(c);
   if (r.ok) return parseBody(type, r.text);
   throw new RequestBodyError(r.reason);
 }
@@ -87,12 +75,14 @@ function queryOf(c: Context): Record<string, string | string[]> {
 
 /**
  * The neutral request of a Hono context: reads JSON and form bodies chunk by
- * chunk, 100 KiB at most (an earlier middleware's read is reused).
+ * chunk, 100 KiB at most (an earlier middleware's read is reused; under
+ * `@hono/node-server` gzip, deflate and br bodies are inflated, as Express does).
  *
  * @param c - the Hono context
  * @param getIp - the client address (default: the `@hono/node-server` socket address, else `''`)
- * @throws RequestBodyError (`ERR_TESSERA_BODY_TOO_LARGE`, status 413, or
- *   `ERR_TESSERA_BODY_ABORTED`, status 400); the sub-apps answer it
+ * @throws RequestBodyError (`ERR_TESSERA_BODY_TOO_LARGE`, status 413;
+ *   `ERR_TESSERA_BODY_ABORTED`, status 400; `ERR_TESSERA_UNSUPPORTED_MEDIA_TYPE`,
+ *   status 415 for a `Content-Encoding` it cannot inflate); the sub-apps answer it
  * @example `const answer = await handlers.token(await toHttpRequest(c));`
  */
 export async function toHttpRequest(
@@ -146,8 +136,8 @@ function mount<N extends string>(
       return toResponse(
         c,
         err.status === 413
-          ? seedError(413, 'Request body too large')
-          : seedError(400, 'Invalid request body', { details: 'Malformed request body' }),
+          ? seedError(413, 'Request body too large', {}, { connection: 'close' })
+          : seedError(err.status, 'Invalid request body', { details: 'Malformed request body' }),
       );
     }
     return toResponse(c, internalError(err, logger));

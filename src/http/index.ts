@@ -25,6 +25,7 @@ export {
   parseBody,
   RequestBodyError,
   type RequestBodyErrorCode,
+  type RequestBodyFailure,
   readWebBody,
 } from './body.js';
 export {

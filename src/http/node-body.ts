@@ -7,7 +7,7 @@
  * @module
  */
 import type { IncomingMessage } from 'node:http';
-import type { Readable, Transform } from 'node:stream';
+import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { BODY_LIMIT_BYTES, type BodyRead, createBoundedText, declaredTooLarge } from './body.js';
 
@@ -22,6 +22,78 @@ function decoderFor(encoding: string): Transform | null | undefined {
   if (encoding === 'deflate') return createInflate();
   if (encoding === 'br') return createBrotliDecompress();
   return undefined;
+}
+
+/**
+ * Read an uncompressed body. Every listener is an inline arrow (helper
+ * closures measured about twice the per-read cost on Node 20); on success
+ * they stay attached, the stream being over (a late `error` or `close` is
+ * ignored), so the common path registers four listeners and removes none.
+ */
+function readPlain(req: IncomingMessage, limitBytes: number): Promise<NodeBodyRead> {
+  return new Promise((resolve) => {
+    const bounded = createBoundedText(limitBytes);
+    let settled = false;
+    req.on('data', function onData(chunk: Buffer) {
+      if (settled || bounded.push(chunk)) return;
+      settled = true;
+      req.off('data', onData);
+      req.pause();
+      resolve({ ok: false, reason: 'too_large' });
+    });
+    req.once('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve({ ok: true, text: bounded.end() });
+    });
+    // A client that goes away: IncomingMessage emits `error` (ECONNRESET) when it has a
+    // listener, and `close` with `complete` still false.
+    req.on('error', () => {
+      if (settled) return;
+      settled = true;
+      resolve({ ok: false, reason: 'aborted' });
+    });
+    req.once('close', () => {
+      if (settled || req.complete) return;
+      settled = true;
+      resolve({ ok: false, reason: 'aborted' });
+    });
+  });
+}
+
+/** Read a compressed body through `decoder`, bounding the inflated bytes. */
+function readInflated(
+  req: IncomingMessage,
+  decoder: Transform,
+  limitBytes: number,
+): Promise<NodeBodyRead> {
+  return new Promise((resolve) => {
+    const bounded = createBoundedText(limitBytes);
+    let settled = false;
+    const finish = (r: NodeBodyRead) => {
+      if (settled) return;
+      settled = true;
+      decoder.off('data', onData);
+      if (!r.ok) {
+        req.unpipe(decoder);
+        decoder.destroy();
+        req.pause();
+      }
+      resolve(r);
+    };
+    const onData = (chunk: Buffer) => {
+      if (!bounded.push(chunk)) finish({ ok: false, reason: 'too_large' });
+    };
+    const onError = () => finish({ ok: false, reason: 'aborted' });
+    decoder.on('data', onData);
+    decoder.once('end', () => finish({ ok: true, text: bounded.end() }));
+    decoder.on('error', onError);
+    req.on('error', onError);
+    req.once('close', () => {
+      if (!req.complete) onError();
+    });
+    req.pipe(decoder);
+  });
 }
 
 /**
@@ -43,49 +115,12 @@ export function readNodeBody(
   req: IncomingMessage,
   limitBytes: number = BODY_LIMIT_BYTES,
 ): Promise<NodeBodyRead> {
-  const encoding = String(req.headers['content-encoding'] ?? 'identity')
-    .trim()
-    .toLowerCase();
-  const decoder = decoderFor(encoding);
+  const declared = req.headers['content-encoding'];
+  const decoder = declared === undefined ? null : decoderFor(String(declared).trim().toLowerCase());
   if (decoder === undefined) return Promise.resolve({ ok: false, reason: 'unsupported_encoding' });
   if (decoder === null && declaredTooLarge(req.headers['content-length'], limitBytes)) {
     return Promise.resolve({ ok: false, reason: 'too_large' });
   }
   if (req.readableEnded) return Promise.resolve({ ok: true, text: '' });
-  return new Promise((resolve) => {
-    const source: Readable = decoder ?? req;
-    const bounded = createBoundedText(limitBytes);
-    let settled = false;
-    const finish = (r: NodeBodyRead) => {
-      if (settled) return;
-      settled = true;
-      source.off('data', onData);
-      source.off('end', onEnd);
-      source.off('error', onError);
-      req.off('aborted', onError);
-      if (decoder !== null) req.off('error', onError);
-      req.off('close', onClose);
-      if (decoder !== null) {
-        req.unpipe(decoder);
-        decoder.destroy();
-      }
-      if (!r.ok) req.pause();
-      resolve(r);
-    };
-    const onData = (chunk: Buffer) => {
-      if (!bounded.push(chunk)) finish({ ok: false, reason: 'too_large' });
-    };
-    const onEnd = () => finish({ ok: true, text: bounded.end() });
-    const onError = () => finish({ ok: false, reason: 'aborted' });
-    const onClose = () => {
-      if (!req.complete) onError();
-    };
-    source.on('data', onData);
-    source.on('end', onEnd);
-    source.on('error', onError);
-    if (decoder !== null) req.on('error', onError);
-    req.on('aborted', onError);
-    req.on('close', onClose);
-    if (decoder !== null) req.pipe(decoder);
-  });
+  return decoder === null ? readPlain(req, limitBytes) : readInflated(req, decoder, limitBytes);
 }

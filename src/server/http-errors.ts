@@ -8,8 +8,8 @@
 import { ForbiddenError, isTesseraError } from '../core/errors.js';
 
 /**
- * Codes only the service's HTTP layer uses (beside the `TesseraErrorCode`s of
- * the core, which include the body codes of `RequestBodyError`).
+ * Codes the service's HTTP layer raises itself (beside the `TesseraErrorCode`s
+ * of the core, which include the body codes of `RequestBodyError`).
  */
 export type HttpOnlyErrorCode =
   | 'ERR_TESSERA_UNSUPPORTED_MEDIA_TYPE'
@@ -121,6 +121,8 @@ export function errorAnswer(err: unknown): ErrorAnswer {
     if (typeof retry === 'number') headers['retry-after'] = String(retry);
     if (err.code === 'ERR_TESSERA_UNAUTHORIZED') headers['www-authenticate'] = `Bearer ${REALM}`;
     if (err.code === 'ERR_TESSERA_FORBIDDEN') headers['www-authenticate'] = insufficientScope(err);
+    // The rest of the body is left unread: close rather than drain it.
+    if (err.code === 'ERR_TESSERA_BODY_TOO_LARGE') headers.connection = 'close';
     if (err.code === 'ERR_TESSERA_STORE_UNAVAILABLE' || err.code === 'ERR_TESSERA_STORE') {
       // Store failures fail closed; the driver's message stays in the log.
       return {

@@ -12,12 +12,12 @@
  * @module
  */
 
-import type { IncomingMessage } from 'node:http';
 import { type OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import { InvalidInputError, ThrottledError, UnauthorizedError } from '../core/errors.js';
 import { RequestBodyError } from '../http/body.js';
+import { readHonoBody } from '../http/hono-body.js';
 import type { Authenticator } from './auth.js';
 import { clientIp } from './client-ip.js';
 import { HttpError, InsufficientScopeError } from './http-errors.js';
@@ -207,74 +207,31 @@ export function invalidInput(error: z.ZodError, where: string): InvalidInputErro
 
 const JSON_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json\s*(?:;|$)/i;
 
-/** Read a Node request body as UTF-8, refusing more than `limit` bytes. */
-function readIncoming(incoming: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const onData = (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > limit) {
-        incoming.off('data', onData);
-        incoming.resume(); // drain the rest without keeping it
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    incoming.on('data', onData);
-    incoming.once('end', () =>
-      resolve(
-        chunks.length === 1
-          ? (chunks[0] as Buffer).toString('utf8')
-          : Buffer.concat(chunks).toString('utf8'),
-      ),
-    );
-    incoming.once('error', reject);
-  });
-}
-
 function tooLarge(limit: number): RequestBodyError {
   return new RequestBodyError('too_large', `Body exceeds ${limit} bytes.`);
 }
 
 /**
- * Read a request body as UTF-8 text, never holding more than `limit` bytes:
- * a declared `Content-Length` above it is refused before reading, and a
- * chunked body is counted while it streams in and abandoned at the limit.
- * @throws RequestBodyError 413 (`ERR_TESSERA_BODY_TOO_LARGE`)
+ * Read a request body as UTF-8 text, never holding more than `limit` bytes,
+ * with the one bounded reader of `tessera/http` ({@link readHonoBody}): a
+ * declared `Content-Length` above it is refused before reading, and a chunked
+ * body is counted while it streams in and abandoned at the limit (the answer
+ * closes the connection). Bodies in `Content-Encoding` gzip, deflate or br are
+ * inflated, the limit applying to the inflated bytes.
+ * @throws RequestBodyError 413 (`ERR_TESSERA_BODY_TOO_LARGE`), 400
+ *   (`ERR_TESSERA_BODY_ABORTED`) or 415 (`ERR_TESSERA_UNSUPPORTED_MEDIA_TYPE`, another encoding)
  */
 export async function readBodyText(c: Context, limit: number): Promise<string> {
-  const length = c.req.header('content-length');
-  if (length !== undefined && Number(length) > limit) throw tooLarge(limit);
-  let text: string;
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming && !incoming.readableDidRead && typeof incoming.on === 'function') {
-    // Under @hono/node-server: read the socket stream directly, without building a web Request.
-    text = await readIncoming(incoming, limit);
-  } else if (length !== undefined) {
-    text = await c.req.text();
-  } else {
-    // Chunked: count while reading, and stop at the limit.
-    const body = c.req.raw.body;
-    if (!body) return '';
-    const reader = body.getReader();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge(limit);
-      }
-      chunks.push(value);
-    }
-    text = Buffer.concat(chunks).toString('utf8');
+  const r = await readHonoBody(c, limit);
+  if (r.ok) return r.text;
+  if (r.reason === 'too_large') throw tooLarge(limit);
+  if (r.reason === 'unsupported_encoding') {
+    throw new RequestBodyError(
+      'unsupported_encoding',
+      'The Content-Encoding must be gzip, deflate, br or identity.',
+    );
   }
-  if (text.length > limit) throw tooLarge(limit);
-  return text;
+  throw new RequestBodyError('aborted');
 }
 
 /** Read a JSON body within the size limit. */

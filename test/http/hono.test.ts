@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
@@ -97,6 +98,37 @@ describe('hono specifics', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ token_type: 'Bearer', state: 'cached' });
       expect(seen).toMatchObject({ state: 'cached' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reads the body with the shared Node reader: gzip inflated, bounded after inflation, other encodings 415', async () => {
+    const fx = await createFixture();
+    const app = new Hono<TesseraEnv>();
+    app.route('/auth', createAuthApp(mountOptions(fx).auth));
+    const server = await listen(app);
+    const post = (body: Buffer, encoding: string) =>
+      fetch(`${server.url}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        body,
+      });
+    try {
+      const ok = await post(gzipSync(JSON.stringify({ client_secret: fx.userPat })), 'gzip');
+      expect(ok.status).toBe(200);
+      // 10 MB of zeros compress to about 10 KB: refused once 100 KiB are inflated.
+      const bomb = gzipSync(Buffer.from(`{"state":"${'0'.repeat(10_000_000)}"}`));
+      expect(bomb.length).toBeLessThan(102_400);
+      const big = await post(bomb, 'gzip');
+      expect(big.status).toBe(413);
+      expect(big.headers.get('connection')).toBe('close');
+      expect(await big.json()).toEqual({ error: { message: 'Request body too large' } });
+      const odd = await post(Buffer.from('{}'), 'compress');
+      expect(odd.status).toBe(415);
+      expect(await odd.json()).toEqual({
+        error: { message: 'Invalid request body', details: 'Malformed request body' },
+      });
     } finally {
       await server.close();
     }
