@@ -132,6 +132,8 @@ export interface EntryIntent {
 /** Entries a write pre-adds; kept so the same ones can be settled afterwards. */
 export interface PreAdds {
   readonly batch: EntryBatch;
+  /** The writer's nonce: its `pre` and `settle` ops name it, so a second delivery of either changes nothing. */
+  readonly nonce: string;
   readonly items: ReadonlyArray<{
     readonly op: number;
     readonly set: EntrySet;
@@ -145,7 +147,7 @@ export interface PreAdds {
 export function planPre(keys: KeyLayout, intents: ReadonlyArray<EntryIntent | null>): PreAdds {
   const batch = new EntryBatch(keys);
   const items: Array<PreAdds['items'][number]> = [];
-  if (intents.every((i) => i === null)) return { batch, items };
+  if (intents.every((i) => i === null)) return { batch, nonce: '', items };
   const nonce = randomBytes(8).toString('hex');
   for (const [i, it] of intents.entries()) {
     if (it === null) continue;
@@ -165,7 +167,7 @@ export function planPre(keys: KeyLayout, intents: ReadonlyArray<EntryIntent | nu
       items.push({ op: i, set, member, indexName: name, value });
     }
   }
-  return { batch, items };
+  return { batch, nonce, items };
 }
 
 /** Settle every pre-add as not committed (the write failed or wrote nothing). */
@@ -173,7 +175,7 @@ export function planAbort(keys: KeyLayout, pre: PreAdds, tags?: ReadonlySet<stri
   const post = new EntryBatch(keys);
   for (const it of pre.items) {
     if (tags !== undefined && !tags.has(it.set.tag)) continue;
-    post.add(it.set, 'settle', it.member, 0, '', 0);
+    post.add(it.set, 'settle', it.member, 0, '', 0, pre.nonce);
   }
   return post;
 }
@@ -204,7 +206,15 @@ export function planPost(
     const a = outcomes[it.op]?.after ?? null;
     const committed =
       a !== null && (it.indexName === null || a.index[it.indexName] === (it.value as string));
-    post.add(it.set, 'settle', it.member, committed ? 1 : 0, a?.incarnation ?? '', a?.version ?? 0);
+    post.add(
+      it.set,
+      'settle',
+      it.member,
+      committed ? 1 : 0,
+      a?.incarnation ?? '',
+      a?.version ?? 0,
+      pre.nonce,
+    );
   }
   for (const o of outcomes) {
     if (o.checkOnly) continue;

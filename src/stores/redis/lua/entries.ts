@@ -8,15 +8,21 @@
  * Entry bookkeeping for the list and index sets of one hash tag.
  *
  * An entry is a member of a sorted set (`z`, scores 0, ordered by member) and
- * its state in a hash (`h`): `pending|nonce|incarnation|version`. Writers add
- * an entry (`pre`) before the record step and `settle` it after; entries are
- * removed only when no writer is pending and a stamp or an unchanged state
- * proves the record no longer needs them (see the design notes in
- * `redis-store.ts`).
+ * its state in a hash (`h`): `pending|nonces|incarnation|version`, where
+ * `nonces` lists the pending writers (comma-separated) and `pending` counts
+ * them. Writers add an entry (`pre`) before the record step and `settle` it
+ * after; entries are removed only when no writer is pending and a stamp or an
+ * unchanged state proves the record no longer needs them (see the design
+ * notes in `redis-store.ts`).
+ *
+ * Every op may be delivered twice (a client resends unanswered commands after
+ * a reconnect), so each is idempotent: a `pre` of a writer already pending and
+ * a `settle` of a writer no longer pending change nothing; `rm`, `repair`,
+ * `xadd` and `xrem` only ever converge.
  *
  * KEYS: keys of one tag. ARGV[1]: JSON list of ops:
  * - `['pre', z, h, member, nonce]`
- * - `['settle', z, h, member, committed (0|1), incarnation, version]`
+ * - `['settle', z, h, member, committed (0|1), incarnation, version, nonce]`
  * - `['rm', z, h, member, incarnation, version]`
  * - `['repair', z, h, member, state seen before the record was read ('' = none)]`
  * - `['xadd', x, member, score]`, `['xrem', x, member]`
@@ -41,6 +47,15 @@ local function drop(z, h, m)
   redis.call('HDEL', h, m)
 end
 
+-- The pending list without \`nonce\`, and whether it held it.
+local function without(list, nonce)
+  local out, found = {}, false
+  for n in string.gmatch(list, '[^,]+') do
+    if n == nonce then found = true else out[#out + 1] = n end
+  end
+  return table.concat(out, ','), found
+end
+
 for _, op in ipairs(ops) do
   local kind = op[1]
   if kind == 'xadd' then
@@ -54,17 +69,27 @@ for _, op in ipairs(ops) do
     if kind == 'pre' then
       redis.call('ZADD', z, 0, m)
       st = st or { p = 0, nonce = '', i = '', v = 0 }
-      st.p = st.p + 1
-      st.nonce = op[5]
-      redis.call('HSET', h, m, fmt(st))
-    elseif kind == 'settle' then
-      if st == nil and op[5] == 1 then
-        -- The entry vanished (it should not): restore it, the record needs it.
-        redis.call('ZADD', z, 0, m)
-        st = { p = 1, nonce = '', i = '', v = 0 }
+      local _, found = without(st.nonce, op[5])
+      if not found then
+        st.p = st.p + 1
+        if st.nonce == '' then st.nonce = op[5] else st.nonce = st.nonce .. ',' .. op[5] end
+        redis.call('HSET', h, m, fmt(st))
       end
-      if st ~= nil then
-        if st.p > 0 then st.p = st.p - 1 end
+    elseif kind == 'settle' then
+      local found = false
+      if st == nil then
+        if op[5] == 1 then
+          -- The entry vanished (it should not): restore it, the record needs it.
+          redis.call('ZADD', z, 0, m)
+          st = { p = 0, nonce = '', i = '', v = 0 }
+          found = true
+        end
+      else
+        st.nonce, found = without(st.nonce, op[8])
+        if found and st.p > 0 then st.p = st.p - 1 end
+      end
+      -- A writer no longer pending settled already: nothing to do.
+      if found then
         if op[5] == 1 then
           if st.i == '' then
             st.i = op[6]
