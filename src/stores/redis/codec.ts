@@ -88,7 +88,9 @@ export type WriteTokens =
       /** Index values records lost (single-server script): `name value incarnation version op` tokens. */
       readonly lost: readonly string[];
     }
-  | { readonly ok: false; readonly index: number; readonly current: string[] };
+  | { readonly ok: false; readonly index: number; readonly current: string[] }
+  /** The write reached Redis after its deadline and did not run (Redis's time, ms). */
+  | { readonly ok: 'late'; readonly serverMs: number };
 
 /** Overlay fields set and removed on a flat field/value list. */
 function patch(before: readonly string[], sets: readonly string[], dels: readonly string[]) {
@@ -123,6 +125,11 @@ export function parseWriteReply(reply: unknown): WriteTokens {
     const index = Number(t[1]);
     pos = 2;
     return { ok: false, index, current: take() };
+  }
+  if (t[0] === 'late') {
+    const serverMs = Number(t[1]);
+    if (!Number.isSafeInteger(serverMs) || t.length !== 2) throw bad();
+    return { ok: 'late', serverMs };
   }
   if (t[0] !== 'ok') throw bad();
   const ops: Array<{ before: string[]; after: string[] }> = [];

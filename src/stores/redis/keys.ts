@@ -5,6 +5,7 @@
  * | what                          | key                                   |
  * | ----------------------------- | ------------------------------------- |
  * | a record (hash)               | `{P:part}:r:<collection>:<key>`       |
+ * | answer of one write (string)  | `{P:part}:w:<write id>` (short PX)    |
  * | entries of a collection       | `{P:c}:lz` (zset), `{P:c}:lh` (hash)  |
  * | expiry hints of a collection  | `{P:c}:x` (zset, score = expiresAt)   |
  * | entries of one index value    | `{P:c:i:name:value}:iz`, `...:ih`     |
@@ -54,6 +55,8 @@ export interface KeyLayout {
   recordTag(partition: string): string;
   /** The hash holding one record. */
   record(collection: string, partition: string, key: string): string;
+  /** The answer of one applied write to a partition, kept a short while (see `write-once.ts`). */
+  written(partition: string, writeId: string): string;
   /** Hash tag of a collection's entry set and expiry hints. */
   collectionTag(collection: string): string;
   /** Sorted set (all scores 0) of every record of a collection, by member. */
@@ -93,6 +96,7 @@ export function keyLayout(prefix: string): KeyLayout {
     prefix: P,
     recordTag,
     record: (c, part, key) => `${recordTag(part)}:r:${c}:${key}`,
+    written: (part, id) => `${recordTag(part)}:w:${id}`,
     collectionTag,
     listZ: (c) => `${collectionTag(c)}:lz`,
     listH: (c) => `${collectionTag(c)}:lh`,

@@ -46,20 +46,38 @@ export interface RedisStoreCommonOptions {
    */
   readonly compileScripts?: boolean;
   /**
+   * How long after the store sends a write the write may still run, ms
+   * (default 10000). Writes are applied at most once per call, whatever the
+   * client does: a client may deliver a command twice (ioredis resends
+   * unanswered commands after a reconnect, a Cluster client retries after a
+   * closed connection), so each write call carries a unique id and Redis keeps
+   * the answer of an applied write for `maxWriteDelayMs` + 10 s, under a key
+   * of the partition's hash tag; a second delivery gets that answer back
+   * without running again. A delivery that reaches Redis later than this
+   * (measured on Redis's clock) does not run and the call fails with
+   * `StoreUnavailableError`. Memory: about the size of the answer (the
+   * records before and after) plus 100 bytes per write, for that long.
+   */
+  readonly maxWriteDelayMs?: number;
+  /**
    * Receives failures of background bookkeeping that do not change an
    * operation's outcome (index and list entries after a committed write,
-   * subscriber connection errors, listener errors). Default: ignored.
+   * subscriber connection errors, listener errors, background reads of
+   * Redis's clock). Default: ignored.
    */
   readonly onError?: (err: unknown) => void;
 }
 
 /**
  * Use an ioredis `Redis` or `Cluster` the application already has; the store
- * never closes it. Recommended settings for such a client, so that calls fail
- * fast (as `StoreUnavailableError`) while Redis is unreachable and a write is
- * never sent twice: `enableOfflineQueue: false` (or `maxRetriesPerRequest: 0`),
- * `autoResendUnfulfilledCommands: false`, a `commandTimeout`, and on the server
- * `maxmemory-policy noeviction` (an evicted key would lose a credential).
+ * never closes it. Any client settings are safe: writes are applied at most
+ * once per call even when the client resends them (see `maxWriteDelayMs`).
+ * Recommended settings, so that calls fail fast (as `StoreUnavailableError`)
+ * while Redis is unreachable instead of waiting in the client's queues:
+ * `enableOfflineQueue: false` (or `maxRetriesPerRequest: 0`),
+ * `autoResendUnfulfilledCommands: false`, a `commandTimeout`; and on the
+ * server `maxmemory-policy noeviction` (an evicted key would lose a
+ * credential, or the answer that keeps a resent write from running twice).
  */
 export interface RedisStoreClientOptions extends RedisStoreCommonOptions {
   readonly client: RedisClient;
@@ -125,12 +143,13 @@ export interface RedisStore extends Store {
 const PREFIX_RE = /^[^\s\u0000-\u001f\u007f]{1,64}$/;
 
 /**
- * Check the prefix and the grace.
- * @throws TypeError for a malformed prefix; RangeError for a bad grace
+ * Check the prefix, the grace and the write delay.
+ * @throws TypeError for a malformed prefix; RangeError for a bad grace or delay
  */
 export function checkCommonOptions(options: RedisStoreCommonOptions): {
   prefix: string;
   gcGraceMs: number;
+  maxWriteDelayMs: number;
 } {
   const prefix = options.prefix ?? 'tessera';
   if (typeof prefix !== 'string' || !PREFIX_RE.test(prefix)) {
@@ -145,7 +164,15 @@ export function checkCommonOptions(options: RedisStoreCommonOptions): {
   if (!Number.isSafeInteger(gcGraceMs) || gcGraceMs < 0) {
     throw new RangeError('gcGraceMs must be a non-negative integer (ms)');
   }
-  return { prefix, gcGraceMs };
+  const maxWriteDelayMs = options.maxWriteDelayMs ?? 10_000;
+  if (
+    !Number.isSafeInteger(maxWriteDelayMs) ||
+    maxWriteDelayMs < 1 ||
+    maxWriteDelayMs > 3_600_000
+  ) {
+    throw new RangeError('maxWriteDelayMs must be an integer from 1 to 3600000 (ms)');
+  }
+  return { prefix, gcGraceMs, maxWriteDelayMs };
 }
 
 function isClient(value: unknown): value is RedisClient {

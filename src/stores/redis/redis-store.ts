@@ -37,8 +37,9 @@ import {
   planUpdateOp,
 } from './plan.js';
 import { runWrite } from './scripts.js';
-import { lostEntries, singleCall } from './single.js';
+import { headArgs, lostEntries, type OnceArgs, singleCall } from './single.js';
 import { startSweeperLoop } from './sweeper.js';
+import { createWriteOnce, timeToMs } from './write-once.js';
 
 /** Layout version written by `migrate()`; a store refuses data of another layout. */
 export const LAYOUT_VERSION = '1';
@@ -61,13 +62,18 @@ type WriteReply =
  *
  * Every primitive is atomic at Redis: one Lua script per write, on the node
  * that owns the partition's hash tag, so it runs unchanged on Redis Cluster.
+ * Each write call is applied at most once, even when the client delivers it
+ * twice (ioredis resends unanswered commands after a reconnect by default):
+ * the script keeps the answer of an applied write for a short while and gives
+ * it back to a second delivery (see `maxWriteDelayMs`).
  * Failures reach the caller as `StoreUnavailableError` (Redis unreachable,
  * loading, cluster down, timeouts) or `StoreError` (any other reply, with the
  * reply as `cause`); bad input throws `InvalidInputError` before anything is sent.
  *
  * @param options - `{ client }` (an ioredis `Redis` or `Cluster`, never closed
  *   by the store) or `{ url }` (see {@link RedisStoreUrlOptions}), plus
- *   `prefix` (default `'tessera'`), `gcGraceMs` (default 600000) and `onError`
+ *   `prefix` (default `'tessera'`), `gcGraceMs` (default 600000),
+ *   `maxWriteDelayMs` (default 10000) and `onError`
  * @throws TypeError when options are missing, both, or malformed;
  *   RangeError for bad numeric options
  * @example
@@ -82,7 +88,7 @@ type WriteReply =
  * ```
  */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
-  const { prefix, gcGraceMs } = checkCommonOptions(options ?? {});
+  const { prefix, gcGraceMs, maxWriteDelayMs } = checkCommonOptions(options ?? {});
   const onError = options.onError ?? (() => {});
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new TypeError('onError must be a function');
@@ -92,6 +98,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const compile = options.compileScripts ?? true;
   const keys = keyLayout(prefix);
   const events = createRedisEvents(client, keys.channel, { readyTimeoutMs, onError });
+  const once = createWriteOnce(async () => timeToMs(await client.time()), {
+    maxDelayMs: maxWriteDelayMs,
+    onError,
+  });
   const registered = new Set<string>();
   const sweepers = new Set<() => void>();
   let closed = false;
@@ -194,6 +204,14 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     return { replies, outcomes };
   };
 
+  /** The error of a write that reached Redis after its deadline (it did not run then). */
+  const late = (operation: string, serverMs: number, o: OnceArgs): StoreUnavailableError => {
+    once.sawServerTime(serverMs);
+    return new StoreUnavailableError(
+      `Redis ${operation} not applied: it reached Redis ${serverMs - o.deadline + maxWriteDelayMs} ms after it was sent (maxWriteDelayMs is ${maxWriteDelayMs}); an earlier delivery may have applied it`,
+    );
+  };
+
   const failed = (
     planned: readonly PlannedOp[],
     reply: { index: number; current: string[] },
@@ -215,8 +233,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     operation: string,
     planned: readonly PlannedOp[],
     now: number,
+    o: OnceArgs,
   ): Promise<WriteReply | null> => {
-    const call = singleCall(keys, planned, now, gcGraceMs);
+    const call = singleCall(keys, planned, now, gcGraceMs, o);
     let reply: ReturnType<typeof parseWriteReply>;
     try {
       reply = parseWriteReply(await runWrite(client, call.keys, call.args, true, compile));
@@ -224,6 +243,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       if (isCrossSlot(err)) return null;
       throw toStoreError(err, operation);
     }
+    if (reply.ok === 'late') throw late(operation, reply.serverMs, o);
     if (!reply.ok) return failed(planned, reply);
     const { replies } = committed(planned, reply.ops, false);
     if (reply.lost.length > 0) {
@@ -241,6 +261,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     operation: string,
     planned: readonly PlannedOp[],
     now: number,
+    o: OnceArgs,
   ): Promise<WriteReply> => {
     const pre = planPre(
       keys,
@@ -261,15 +282,19 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     }
     const followUp = !pre.batch.empty || planned.some((p) => p.followUp);
     const recordKeys: string[] = [];
-    const args: string[] = [String(now), String(gcGraceMs)];
+    const args = headArgs(now, gcGraceMs, o);
     for (const [i, p] of planned.entries()) {
       recordKeys.push(keys.record(p.ref.collection, p.ref.partition, p.ref.key));
       args.push(p.type, String(i + 1));
       for (const t of p.tokens) args.push(t);
     }
+    recordKeys.push(o.key);
     let reply: ReturnType<typeof parseWriteReply>;
     try {
       reply = parseWriteReply(await runWrite(client, recordKeys, args, false, compile));
+      // Late: not run now, but an earlier delivery may have run it, so the
+      // pre-added entries stay pending (as for any unknown outcome).
+      if (reply.ok === 'late') throw late(operation, reply.serverMs, o);
     } catch (err) {
       if (!isOutcomeUnknown(err) && !pre.batch.empty) {
         await background(async () => planAbort(keys, pre).run(client));
@@ -293,20 +318,36 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     return { ok: true, ops: replies };
   };
 
-  /** Run planned ops, in one script on a single server, around entry scripts on a Cluster. */
+  /**
+   * Run planned ops (all of one partition), in one script on a single server,
+   * around entry scripts on a Cluster; at most once (see `write-once.ts`).
+   */
   const write = async (
     operation: string,
     planned: readonly PlannedOp[],
     now: number,
   ): Promise<WriteReply> => {
     if (!open()) await enter();
+    let stamp = once.stamp();
+    if (stamp instanceof Promise) {
+      try {
+        stamp = await stamp;
+      } catch (err) {
+        throw toStoreError(err, operation);
+      }
+    }
+    const o: OnceArgs = {
+      key: keys.written((planned[0] as PlannedOp).ref.partition, stamp.id),
+      deadline: stamp.deadline,
+      keepMs: once.keepMs,
+    };
     if (singleNode) {
-      const r = await writeSingle(operation, planned, now);
+      const r = await writeSingle(operation, planned, now, o);
       if (r !== null) return r;
       // The server enforces slots: keep entries under their own tags from now on.
       singleNode = false;
     }
-    return writeTagged(operation, planned, now);
+    return writeTagged(operation, planned, now, o);
   };
 
   const pages = createPages({ client, keys, enter, readRecord, background });

@@ -11,6 +11,21 @@ import { EntryBatch } from './entries.js';
 import { type KeyLayout, memberOf } from './keys.js';
 import type { PlannedOp } from './plan.js';
 
+/** What a write call sends for at-most-once (see `write-once.ts`). */
+export interface OnceArgs {
+  /** The key that keeps the answer (in the partition's hash tag). */
+  readonly key: string;
+  /** Redis time (ms) after which the write must not run. */
+  readonly deadline: number;
+  /** How long to keep the answer, ms. */
+  readonly keepMs: number;
+}
+
+/** The head of a write script's ARGV: `now`, the grace, the deadline, the keep time. */
+export function headArgs(now: number, gcGraceMs: number, once: OnceArgs): string[] {
+  return [String(now), String(gcGraceMs), String(once.deadline), String(once.keepMs)];
+}
+
 /** KEYS and ARGV of one call of the single-server write script. */
 export interface SingleCall {
   readonly keys: string[];
@@ -30,7 +45,7 @@ function slotOf(K: string[], slots: Map<string, string>, key: string): string {
 
 /**
  * Build the call: record keys first (op i addresses KEYS[i + 1]), then the
- * entry keys, each once. Ops that may change entries carry an ENTRY spec
+ * entry keys, each once, and last the key that keeps the answer. Ops that may change entries carry an ENTRY spec
  * (grammar in `lua/write-entries.ts`); `check` ops carry none, and other ops
  * `''` when they change no entry.
  */
@@ -39,11 +54,12 @@ export function singleCall(
   planned: readonly PlannedOp[],
   now: number,
   gcGraceMs: number,
+  once: OnceArgs,
 ): SingleCall {
   const K: string[] = [];
   for (const p of planned) K.push(keys.record(p.ref.collection, p.ref.partition, p.ref.key));
   const slots = new Map<string, string>();
-  const args: string[] = [String(now), String(gcGraceMs)];
+  const args = headArgs(now, gcGraceMs, once);
   for (let i = 0; i < planned.length; i++) {
     const p = planned[i] as PlannedOp;
     args.push(p.type, String(i + 1));
@@ -77,6 +93,7 @@ export function singleCall(
     }
     for (const t of p.tokens) args.push(t);
   }
+  K.push(once.key);
   return { keys: K, args };
 }
 

@@ -143,16 +143,26 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
     for (const p of prefixes) await deleteKeys(client, p);
     await client.quit();
   });
+  /** Every key of a prefix but the kept answers of recent writes. */
+  const records = async (P: string) => (await keysOf(client, P)).filter((k) => !k.includes('}:w:'));
 
   describe('redis store: storage', () => {
-    it('writes one hash per record, entries per collection and index value, and nothing else', async () => {
+    it('writes one hash per record, entries per collection and index value, the answers of recent writes, and nothing else', async () => {
       const s = await fresh();
       await s.put(rec('k1', { partition: 'p', index: { owner: 'o1' }, expiresAt: NOW + 1 }), {
         mode: 'insert',
         now: NOW,
       });
       const P = s.keys.prefix;
-      expect(await keysOf(client, P)).toEqual(
+      // The answer of each applied write, in its partition's tag, kept 20 s.
+      const answers = async () => (await keysOf(client, P)).filter((k) => k.includes('}:w:'));
+      const [answer] = await answers();
+      expect(answer).toMatch(new RegExp(`^\\{${P}:p\\}:w:[0-9a-z]+$`));
+      const ttl = await client.pttl(answer as string);
+      expect(ttl).toBeGreaterThan(15_000);
+      expect(ttl).toBeLessThanOrEqual(20_000);
+      expect(await client.get(answer as string)).toMatch(/^ok\0/);
+      expect(await records(P)).toEqual(
         [
           `{${P}:p}:r:things:k1`,
           `{${P}:things:i:owner:o1}:ih`,
@@ -165,7 +175,8 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
         ].sort(),
       );
       await s.delete({ collection: 'things', key: 'k1', partition: 'p' });
-      expect(await keysOf(client, P)).toEqual([`{${P}}:cols`, `{${P}}:meta`]);
+      expect(await records(P)).toEqual([`{${P}}:cols`, `{${P}}:meta`]);
+      expect(await answers()).toHaveLength(2);
     });
 
     it('sets PXAT after expiresAt plus the grace, never before the write plus the grace', async () => {
@@ -375,6 +386,10 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
           now: NOW,
         });
         expect(r.ok).toBe(true);
+        // Before its first write a store reads Redis's clock (for write deadlines).
+        expect(calls).toEqual(['time', 'evalsha']);
+        calls.length = 0;
+        await s.put(rec('k2'), { mode: 'insert', now: NOW });
         expect(calls).toEqual(['evalsha']);
       } finally {
         spy.mockRestore();
@@ -414,7 +429,7 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
         'k',
       ]);
       await s.delete({ collection: 'things', key: 'k' });
-      expect(await keysOf(client, s.keys.prefix)).toEqual(
+      expect(await records(s.keys.prefix)).toEqual(
         [`{${s.keys.prefix}}:cols`, `{${s.keys.prefix}}:meta`].sort(),
       );
     });

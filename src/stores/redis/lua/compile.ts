@@ -2,8 +2,8 @@
  * Compile a write shape (see `shape.ts`) to a Lua script: the interpreted
  * write script (`write.ts`, `write-semantics.ts`, `write-entries.ts`) with its
  * structure fixed, so the server runs straight-line code over the values.
- * Same semantics, same answer format (parsed by `parseWriteReply`), same
- * two phases: every op is read, checked and computed before anything is
+ * Same semantics, same answer format (parsed by `parseWriteReply`), the same
+ * at-most-once frame (`write-once.ts`), same two phases: every op is read, checked and computed before anything is
  * written, so a failed condition or an error leaves Redis untouched.
  *
  * A record is held as the map of its hash (`#v`, `#n`, `#e`, `#i:<name>` and
@@ -21,37 +21,40 @@ import type {
   Shaped,
   WhereShape,
 } from './shape.js';
+import { keepAnswerLua, ONCE_PROLOGUE_LUA } from './write-once.js';
 
 const q = (s: string): string => JSON.stringify(s);
-/** The value at ARGV position `n` (from 3): the values travel as one packed ARGV (see {@link packValues}). */
-const A = (n: number): string => `V[${n - 2}]`;
+/** The value at ARGV position `n` (from 5): the values travel as one packed ARGV (see {@link packValues}). */
+const A = (n: number): string => `V[${n - 4}]`;
 
 /** Separator of the packed values: no value holds it (JSON escapes it; names and keys refuse control characters). */
 export const VALUE_SEP = '\u0001';
 
 /**
- * The compiled script's ARGV: `now`, the grace and every value joined by
- * {@link VALUE_SEP} and terminated by it (one argument instead of dozens:
- * a client spends time on every argument it sends). Null when a value holds
- * the separator (the caller then runs the interpreted script).
+ * The compiled script's ARGV: `now`, the grace, the deadline, how long to keep
+ * the answer, and every value joined by {@link VALUE_SEP} and terminated by it
+ * (one argument instead of dozens: a client spends time on every argument it
+ * sends). Null when a value holds the separator (the caller then runs the
+ * interpreted script).
  */
 export function packValues(argv: readonly string[]): string[] | null {
   let packed = '';
-  for (let i = 2; i < argv.length; i++) {
+  for (let i = 4; i < argv.length; i++) {
     const v = argv[i] as string;
     if (v.includes(VALUE_SEP)) return null;
     packed += v;
     packed += VALUE_SEP;
   }
-  return [argv[0] as string, argv[1] as string, packed];
+  return [argv[0] as string, argv[1] as string, argv[2] as string, argv[3] as string, packed];
 }
 
 /** Helpers every compiled script may use (unused locals cost next to nothing). */
 const HELPERS = `
 local now = tonumber(ARGV[1])
 local grace = tonumber(ARGV[2])
+${ONCE_PROLOGUE_LUA}
 local V = {}
-for v in string.gmatch(ARGV[3] or '', '([^\\1]*)\\1') do V[#V + 1] = v end
+for v in string.gmatch(ARGV[5] or '', '([^\\1]*)\\1') do V[#V + 1] = v end
 
 local function fmtint(x) return string.format('%d', x) end
 
@@ -98,12 +101,7 @@ local function fail(i, flat)
   return table.concat(out, '\\0')
 end
 
-local server_ms = nil
 local function pxat(key, e)
-  if server_ms == nil then
-    local t = redis.call('TIME')
-    server_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
   redis.call('PEXPIREAT', key, math.max(e, server_ms) + grace)
 end
 
@@ -583,6 +581,9 @@ export function compileShape(shaped: Shaped): string {
     `local out = { 'ok' }`,
     ...write,
     `if #lost > 0 then out[#out + 1] = 'L' chunk(out, lost) end`,
-    `return table.concat(out, '\\0')`,
+    `local reply = table.concat(out, '\\0')`,
+    // Every op but a check wrote something: keep the answer (see write-once.ts).
+    shaped.ops.some((op) => op.t !== 'check') ? keepAnswerLua('reply') : '',
+    'return reply',
   ].join('\n');
 }

@@ -8,7 +8,7 @@
  * @module
  */
 
-/** A value's position in the compiled script's ARGV (from 3: 1 and 2 are `now` and the grace). */
+/** A value's position in the compiled script's ARGV (from 5: 1 to 4 are `now`, the grace, the deadline and the answer's keep time). */
 export type Arg = number;
 
 /** One field condition. */
@@ -102,7 +102,7 @@ export type OpShape =
 export interface Shaped {
   /** Identifies the shape (equal keys, equal compiled scripts). */
   readonly key: string;
-  /** ARGV of the compiled script: `now`, the grace, then the values. */
+  /** ARGV of the compiled script: `now`, the grace, the deadline, the keep time, then the values. */
   readonly argv: string[];
   readonly ops: readonly OpShape[];
   readonly single: boolean;
@@ -114,14 +114,14 @@ class Malformed extends Error {}
 class Reader {
   readonly key: string[];
   readonly argv: string[];
-  pos = 2;
+  pos = 4;
 
   constructor(
     readonly args: readonly string[],
     single: boolean,
   ) {
     this.key = [single ? 'S' : 'C'];
-    this.argv = [args[0] as string, args[1] as string];
+    this.argv = args.slice(0, 4) as string[];
   }
 
   next(): string {
@@ -244,7 +244,7 @@ class Reader {
 
 /**
  * Split the write script's ARGV into shape and values.
- * @param args - ARGV of the interpreted write script (`now`, grace, ops)
+ * @param args - ARGV of the interpreted write script (`now`, grace, deadline, keep time, ops)
  * @param single - whether the ops carry ENTRY specs (single-server script)
  * @throws Error for ARGV that the interpreted script would refuse (callers then use it)
  */

@@ -7,27 +7,33 @@
  * @module
  */
 import { ENTRY_LUA } from './write-entries.js';
+import { keepAnswerLua, ONCE_PROLOGUE_LUA } from './write-once.js';
 import { WRITE_SEMANTICS_LUA } from './write-semantics.js';
 
 /**
  * Every write primitive, for one or more records of one partition.
  *
- * KEYS: record hashes. ARGV: `now`, the GC grace (ms), then the ops as tokens
- * (grammar in `codec.ts`). All ops are planned first and nothing is written
- * unless every one holds, so an error or a failed condition leaves Redis
- * untouched. PXAT is `max(expiresAt, server time) + grace`: GC only.
+ * KEYS: record hashes, then the key that keeps the answer (last). ARGV:
+ * `now`, the GC grace (ms), the deadline and how long to keep the answer (see
+ * `write-once.ts`), then the ops as tokens (grammar in `codec.ts`). All ops
+ * are planned first and nothing is written unless every one holds, so an
+ * error or a failed condition leaves Redis untouched. PXAT is
+ * `max(expiresAt, server time) + grace`: GC only.
  *
  * Reply (NUL-joined tokens): `ok`, then per op the record before the write as
  * it was read (a count, then field/value tokens) and what became of it: `D`
  * (deleted), `S` (unchanged), `W` and the whole new record, or `P`, the fields
  * it set and the fields it removed (each a count and tokens); or `fail`, the
- * op index and the current record.
+ * op index and the current record; or `late` and Redis's time. A write that
+ * changed something keeps its `ok` answer, and a second delivery of it gets
+ * that answer back without running.
  */
 function writeLua(single: boolean): string {
   return `
 local now = tonumber(ARGV[1])
 local grace = tonumber(ARGV[2])
-local pos = 3
+local pos = 5
+${ONCE_PROLOGUE_LUA}
 
 ${WRITE_SEMANTICS_LUA}
 ${single ? ENTRY_LUA : ''}
@@ -35,10 +41,12 @@ ${single ? ENTRY_LUA : ''}
 -- A plan: { key, before (snapshot), after, mode = 'whole' | 'fields' | 'del' | nil, ch }
 local plans = {}
 local i = 0
+local wrote = false
 while pos <= #ARGV do
   i = i + 1
   local t, key = ARGV[pos], KEYS[tonumber(ARGV[pos + 1])]
   pos = pos + 2
+  if t ~= 'check' then wrote = true end
   local cur = read(key)
   local p = { key = key, t = t, i = i }${
     single
@@ -108,12 +116,7 @@ while pos <= #ARGV do
 ${single ? '  check_entries(p)\n' : ''}  plans[i] = p
 end
 
-local server_ms = nil
 local function pxat(key, e)
-  if server_ms == nil then
-    local t = redis.call('TIME')
-    server_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
   redis.call('PEXPIREAT', key, math.max(e, server_ms) + grace)
 end
 
@@ -206,7 +209,9 @@ if #lost > 0 then
 end`
       : ''
   }
-return table.concat(out, '\\0')
+local reply = table.concat(out, '\\0')
+if wrote then ${keepAnswerLua('reply')} end
+return reply
 `;
 }
 
