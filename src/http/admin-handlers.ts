@@ -3,13 +3,17 @@
  * every route checks the JWT and the admin flag first, validates as the seed
  * does (same 400 messages and details), and answers with the seed's statuses
  * and bodies. The seed's faults are fixed: an unknown id is 404 and a taken
- * id 409 (not 500), revoke accepts no body, revoking a PAT also denies its
- * outstanding JWTs, and `GET /tokens` filters before it limits.
+ * id 409 (not 500), revoke accepts no body, revoking a PAT, or an update
+ * that takes something away from it (`isAdmin: false`, a roles replacement
+ * or removal, a new owner or secret, an expiry within the JWT lifetime; the
+ * rule of `minted-jwts.ts`), also denies its outstanding JWTs when the
+ * signer has a denylist store, and `GET /tokens` filters before it limits.
  * @module
  */
 import { type Clock, systemClock } from '../core/clock.js';
 import type { Handler } from './auth-handlers.js';
 import { createJwtGuard } from './guard.js';
+import { mintedLifetimeMs, updateRevokesMinted } from './minted-jwts.js';
 import { empty, json, NO_STORE, patErrorAnswer, seedError } from './responses.js';
 import {
   type AccessTokenMethods,
@@ -43,7 +47,10 @@ export interface AdminHandlers {
   readonly issue: Handler;
   /** `PUT /tokens/:tokenId`: 200 `{ record }`, a token registered from a PHC hash. */
   readonly register: Handler;
-  /** `PATCH /tokens/:tokenId`: 204; owner, admin flag, PHC, roles (replace, add or remove), expiry. */
+  /**
+   * `PATCH /tokens/:tokenId`: 204; owner, admin flag, PHC, roles (replace, add or remove), expiry.
+   * An update that takes something away also denies the token's outstanding JWTs.
+   */
   readonly update: Handler;
   /** `PUT /tokens/:tokenId/revoke`: 204, with or without a body; also denies its outstanding JWTs. */
   readonly revoke: Handler;
@@ -164,6 +171,16 @@ export function createAdminHandlers(options: AdminHandlerOptions): AdminHandlers
       }
     };
   const tokenIdOf = (req: HttpRequest) => req.params.tokenId ?? '';
+  /** Whether an update (seed shape: expiry in epoch seconds) must deny the token's minted JWTs. */
+  const takesAway = (body: Parameters<AccessTokenMethods['update']>[1]): boolean =>
+    updateRevokesMinted(
+      {
+        ...body,
+        expiresAt: typeof body.expiresAt === 'number' ? body.expiresAt * 1000 : body.expiresAt,
+      },
+      clock.now(),
+      mintedLifetimeMs(sv),
+    );
 
   const list = admin(async (req) => {
     const q = req.query;
@@ -247,7 +264,11 @@ export function createAdminHandlers(options: AdminHandlerOptions): AdminHandlers
   const update = admin(async (req) => {
     const issues = checkObject(req.body, UPDATE_FIELDS, true);
     if (issues.length > 0) return badBody(issues);
-    await pat.update(tokenIdOf(req), req.body as Parameters<AccessTokenMethods['update']>[1]);
+    const body = req.body as Parameters<AccessTokenMethods['update']>[1];
+    const tokenId = tokenIdOf(req);
+    await pat.update(tokenId, body);
+    // After the change, so a JWT minted in between is denied too.
+    if (sv.canRevoke && takesAway(body)) await sv.revokeSubject(tokenId);
     return empty(204);
   });
 

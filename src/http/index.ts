@@ -36,6 +36,11 @@ export {
   roleAnswer,
   userFromClaims,
 } from './guard.js';
+export {
+  mintedLifetimeMs,
+  type TokenUpdateFields,
+  updateRevokesMinted,
+} from './minted-jwts.js';
 export { fromAccessTokens, type NativeAccessTokensLike } from './native-adapter.js';
 export { type NodeBodyRead, readNodeBody } from './node-body.js';
 export {

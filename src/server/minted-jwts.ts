@@ -4,12 +4,14 @@
  * every change that takes something away from the token — revoke, delete,
  * rotate, or an update that drops its admin flag or roles — must also deny
  * those JWTs: a subject entry (`sub` = token id) in the JWT denylist, kept
- * until the last of them has expired.
+ * until the last of them has expired. The rule deciding which updates take
+ * something away is shared with the seed's admin routes
+ * ({@link updateRevokesMinted}, from `tessera/http`).
  * @module
  */
 
-import type { UpdateInput } from '../access-tokens/types.js';
 import type { Clock } from '../core/clock.js';
+import { mintedLifetimeMs } from '../http/minted-jwts.js';
 import { createJwtDenylist, type JwtSignerVerifier } from '../jwt/index.js';
 import type { Store } from '../stores/contract.js';
 
@@ -30,7 +32,7 @@ export function signerRevoker(signer: JwtSignerVerifier): MintedJwtRevoker | nul
   if (!signer.canRevoke) return null;
   return {
     revoke: (tokenId) => signer.revokeSubject(tokenId),
-    lifetimeMs: (signer.ttlSeconds + signer.clockToleranceSeconds + 1) * 1000,
+    lifetimeMs: mintedLifetimeMs(signer),
   };
 }
 
@@ -54,22 +56,4 @@ export function denylistRevoker(options: {
   };
 }
 
-/**
- * Whether an update makes the JWTs minted before it claim more than the
- * token now holds: `isAdmin: false`, a roles replacement or removal, a new
- * owner, a new secret, or an expiry earlier than the last minted JWT's.
- * Decided from the request alone, so a concurrent update cannot hide a
- * removal (adding roles, `isAdmin: true` and removing the expiry never revoke).
- *
- * @param input - the update
- * @param now - ms since epoch
- * @param lifetimeMs - longest lifetime of a minted JWT
- * @example `if (updateRevokesMinted(body, clock.now(), minted.lifetimeMs)) await minted.revoke(id);`
- */
-export function updateRevokesMinted(input: UpdateInput, now: number, lifetimeMs: number): boolean {
-  if (input.isAdmin === false) return true;
-  if (input.owner !== undefined || input.secretPhc !== undefined) return true;
-  const roles = input.roles;
-  if (roles !== undefined && (Array.isArray(roles) || 'remove' in roles)) return true;
-  return typeof input.expiresAt === 'number' && input.expiresAt < now + lifetimeMs;
-}
+export { updateRevokesMinted } from '../http/minted-jwts.js';

@@ -1168,6 +1168,67 @@ export const CASES: readonly HttpCase[] = [
       ),
     ],
   },
+  // An update that takes something away denies the JWTs minted before it (the rule of
+  // the service's /v1 routes); one that only adds keeps them.
+  ...(
+    [
+      ['isAdmin: false', () => ({ isAdmin: false })],
+      ['a roles replacement', () => ({ roles: ['reader'] })],
+      ['a roles removal', () => ({ roles: { remove: ['editor'] } })],
+      ['a new owner', () => ({ owner: 'someone-else@example.com' })],
+      ['a new secret', (fx: Fixture) => ({ secretPhc: fx.vars.genPhc })],
+      [
+        'an expiry within the JWT lifetime',
+        () => ({ expiresAt: Math.floor(Date.now() / 1000) + 60 }),
+      ],
+    ] as const
+  ).map(
+    ([what, update]): HttpCase => ({
+      name: `admin update: ${what} → 204, and the JWTs minted before are denied`,
+      steps: [
+        step((fx) => ({ path: '/api/data', headers: { authorization: bearer(fx.userJwt) } }), {
+          status: 200,
+        }),
+        step(
+          (fx) => ({
+            method: 'PATCH',
+            path: `${T.admin}/tokens/${fx.userId}`,
+            headers: { authorization: bearer(fx.adminJwt) },
+            json: update(fx),
+          }),
+          { status: 204, empty: true },
+        ),
+        step((fx) => ({ path: '/api/data', headers: { authorization: bearer(fx.userJwt) } }), {
+          status: 401,
+          body: { error: { message: 'Invalid JWT', code: 'ERR_TESSERA_REVOKED' } },
+        }),
+      ],
+    }),
+  ),
+  {
+    name: 'admin update: adding roles, isAdmin: true, no expiry or a later one keep the minted JWTs',
+    steps: [
+      ...[
+        { roles: { add: ['writer'] } },
+        { isAdmin: true },
+        { expiresAt: null },
+        { expiresAt: Math.floor(Date.now() / 1000) + 7200 },
+      ].map((json) =>
+        step(
+          (fx) => ({
+            method: 'PATCH',
+            path: `${T.admin}/tokens/${fx.userId}`,
+            headers: { authorization: bearer(fx.adminJwt) },
+            json,
+          }),
+          { status: 204, empty: true },
+        ),
+      ),
+      step((fx) => ({ path: '/api/data', headers: { authorization: bearer(fx.userJwt) } }), {
+        status: 200,
+      }),
+    ],
+  },
   one(
     'admin update: add and remove together → 400 "Invalid input" at roles',
     (fx) => ({

@@ -134,6 +134,64 @@ describe('OAuth endpoints and the seed routes', () => {
     expect(await works(await mint(demoted.token))).toBe(403);
   });
 
+  it('ends the JWTs minted from a PAT when the seed admin route demotes or revokes it, by the /v1 rule', async () => {
+    const { svc, admin, clock } = await h.start();
+    const mint = async (token: string) => {
+      const r = await call(svc, 'POST', '/auth/token', { credential: token });
+      expect(r.status).toBe(200);
+      return r.body.access_token as string;
+    };
+    const works = async (jwt: string) =>
+      (
+        await call(svc, 'POST', '/v1/action-tokens/drain', {
+          body: { owner: 'u', action: 'a' },
+          credential: jwt,
+        })
+      ).status;
+    const root = await issue(svc, admin, { owner: 'root', isAdmin: true });
+    const rootJwt = await mint(root.token);
+    const seed = (method: string, tokenId: string, path = '', body: unknown = {}) =>
+      call(svc, method, `/admin/tokens/${tokenId}${path}`, { body, credential: rootJwt });
+    const actor = { owner: 'svc', roles: ['tessera:action-tokens', 'reader'] };
+    const nowSeconds = () => Math.floor(clock.now() / 1000);
+
+    // Updates that only add keep the JWT.
+    const kept = await issue(svc, admin, actor);
+    const jwtKept = await mint(kept.token);
+    for (const body of [
+      { roles: { add: ['extra'] } },
+      { expiresAt: null },
+      { expiresAt: nowSeconds() + 7200 },
+    ]) {
+      expect((await seed('PATCH', kept.record.tokenId, '', body)).status).toBe(204);
+    }
+    expect(await works(jwtKept)).toBe(200);
+
+    for (const body of [
+      { roles: { remove: ['tessera:action-tokens'] } },
+      { roles: ['reader'] },
+      { owner: 'other' },
+      { expiresAt: nowSeconds() + 60 },
+    ]) {
+      const demoted = await issue(svc, admin, actor);
+      const jwt = await mint(demoted.token);
+      expect(await works(jwt)).toBe(200);
+      expect((await seed('PATCH', demoted.record.tokenId, '', body)).status).toBe(204);
+      expect(await works(jwt), JSON.stringify(body)).toBe(401);
+    }
+
+    const admins = await issue(svc, admin, { owner: 'ops', isAdmin: true });
+    const jwtAdmin = await mint(admins.token);
+    expect(await works(jwtAdmin)).toBe(200);
+    expect((await seed('PATCH', admins.record.tokenId, '', { isAdmin: false })).status).toBe(204);
+    expect(await works(jwtAdmin)).toBe(401);
+
+    const revoked = await issue(svc, admin, actor);
+    const jwtRevoked = await mint(revoked.token);
+    expect((await seed('PUT', revoked.record.tokenId, '/revoke')).status).toBe(204);
+    expect(await works(jwtRevoked)).toBe(401);
+  });
+
   it('answers introspection only to admins and the tessera:introspect role', async () => {
     const { svc, admin } = await h.start();
     const subject = await issue(svc, admin, { owner: 'alice', roles: ['reader'] });
