@@ -1,7 +1,9 @@
 /**
  * The SQLite store over better-sqlite3: the embedded default. Every write runs
  * the shared sync engine inside one `BEGIN IMMEDIATE` transaction, so each
- * primitive is one atomic step even across processes sharing the file.
+ * primitive is one atomic step even across processes sharing the file; an
+ * `update` of a common shape first tries one `UPDATE ... RETURNING` statement
+ * (see `fast-update.ts`), which is atomic on its own.
  * @module
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
