@@ -21,6 +21,7 @@ import {
   type Presented,
   secretMatches,
 } from './attempt.js';
+import { importChallenge } from './import.js';
 import { createLookups } from './lookups.js';
 import { reasonToError } from './outcomes.js';
 import { refsFor } from './records.js';
@@ -32,6 +33,7 @@ import type {
   ChallengesOptions,
   CreateChallengeInput,
   CreatedChallenge,
+  ImportChallengeInput,
   InfoInput,
   RegeneratedChallenge,
   RegenerateOptions,
@@ -99,6 +101,32 @@ export interface Challenges {
    * @throws ConflictError when `options.generation` no longer matches
    */
   remove(input: ChallengeLookup | string, options?: RemoveOptions): Promise<boolean>;
+  /**
+   * Import an existing challenge whose plain secret is known, e.g. while
+   * migrating from another system: its action, id, uid, settings, metadata,
+   * creation, expiry and first-verification times and throttle window. The
+   * secret is stored only as an HMAC digest, as `create` stores it; the user
+   * then completes the challenge with `verify({ action, id, token: secret })`
+   * (a plain secret, so wrong ones draw on the attempt budgets), and
+   * `regenerate` works for a challenge imported with a uid and a secret.
+   * One atomic step: refused while a live challenge exists for (action, id),
+   * unless `replace` is set; a throttle window ending later than now is opened
+   * (or its end moved) in the same step.
+   * @returns the imported challenge (never its secret or digest)
+   * @throws AlreadyExistsError (`ERR_TESSERA_ALREADY_EXISTS`) when a live challenge exists and
+   *   `replace` is not set
+   * @throws ExpiredError (`ERR_TESSERA_EXPIRED`) when `expiresAt` is not after now
+   * @throws InvalidInputError (`ERR_TESSERA_INVALID_INPUT`) for bad arguments
+   * @example
+   * ```ts
+   * await challenges.import({
+   *   action: 'register', id: 'a@example.com', secret: '482913',
+   *   settings: { type: 'number', length: 6 }, expiresAt: Date.now() + 600_000,
+   * });
+   * await challenges.verify({ action: 'register', id: 'a@example.com', token: '482913' });
+   * ```
+   */
+  import(input: ImportChallengeInput): Promise<Challenge>;
 }
 
 /**
@@ -249,6 +277,15 @@ export function createChallenges(options: ChallengesOptions): Challenges {
   const create = (input: CreateChallengeInput) => createChallenge(deps, input);
   const regenerate = (lookup: ChallengeLookup, opts?: RegenerateOptions) =>
     regenerateChallenge(deps, lookup, opts);
+  const importOne = (input: ImportChallengeInput) => importChallenge(deps, input);
 
-  return Object.freeze({ create, info, regenerate, verify, tryVerify, remove });
+  return Object.freeze({
+    create,
+    info,
+    regenerate,
+    verify,
+    tryVerify,
+    remove,
+    import: importOne,
+  });
 }

@@ -12,6 +12,7 @@ export {
   type ChallengesOptions,
   type CreateChallengeInput,
   type CreatedChallenge,
+  type ImportChallengeInput,
   type InfoInput,
   NEVER,
   type RegeneratedChallenge,

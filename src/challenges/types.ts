@@ -72,6 +72,50 @@ export interface CreateChallengeInput {
   readonly regenerate?: boolean;
 }
 
+/**
+ * Input of `import`: an existing challenge (made by another system, e.g.
+ * ms-token) whose plain secret is known. Times are ms since epoch.
+ */
+export interface ImportChallengeInput {
+  /** What the challenge is for, 1..256 characters. */
+  readonly action: string;
+  /** Who or what it locks, 1..256 characters. */
+  readonly id: string;
+  /**
+   * The plain secret the user holds (1..4096 characters), stored only as an
+   * HMAC digest; `null` for a challenge without a secret (completed with its
+   * action and id alone).
+   */
+  readonly secret: string | null;
+  /**
+   * How `regenerate` generates new secrets and whether it seals them, as
+   * `create`'s `secret` settings (default: sealed UUIDs). Only with a secret.
+   */
+  readonly settings?: SecretSettings;
+  /**
+   * The public challenge id (1..256 characters, unique: `info`, `regenerate`
+   * and `remove` find the challenge by it), or `null` (default). With a uid
+   * and a secret, `regenerate` may issue new secrets.
+   */
+  readonly uid?: string | null;
+  /** Any JSON value returned by `info` and `verify` (at most 32 KiB serialized). */
+  readonly metadata?: Json;
+  /** Creation time (default: now). */
+  readonly createdAt?: number;
+  /** Expiry (after now), or `null` for a challenge that never expires. */
+  readonly expiresAt: number | null;
+  /** When the challenge was first verified, or `null` (default). */
+  readonly verifiedAt?: number | null;
+  /**
+   * End of a throttle window that refuses `create` for this action and id
+   * (default: none). A later end than now opens the window, or moves the end
+   * of an open one.
+   */
+  readonly throttleUntil?: number;
+  /** Replace a live challenge for this action and id instead of refusing (default false). */
+  readonly replace?: boolean;
+}
+
 /** What `create` returns: the only time the secret is available. */
 export interface CreatedChallenge {
   readonly action: string;

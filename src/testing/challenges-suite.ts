@@ -10,6 +10,7 @@ import { createFakeClock } from '../core/clock.js';
 import type { Store } from '../stores/contract.js';
 import { testKeyring } from './action-tokens-suite.js';
 import { defineCreateCases } from './challenges-suite-create.js';
+import { defineImportCases } from './challenges-suite-import.js';
 import { defineLifecycleCases } from './challenges-suite-lifecycle.js';
 import type { ChallengesKit } from './challenges-suite-support.js';
 import { defineVerifyCases } from './challenges-suite-verify.js';
@@ -48,6 +49,7 @@ export function defineChallengesSuite(options: StoreSuiteOptions): void {
     defineCreateCases(kit);
     defineVerifyCases(kit);
     defineLifecycleCases(kit);
+    defineImportCases(kit);
 
     describe('concurrency', () => {
       it(
