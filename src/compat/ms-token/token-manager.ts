@@ -134,7 +134,7 @@ export class TokenManager {
           : createLegacy({
               client: cfg.connection as LegacyClient,
               layout: legacyLayout(cfg.legacyPrefix),
-              adopter: createAdopter(store, this.#keyring),
+              adopter: createAdopter(native),
               open: (token) => this.#openV1(token),
             });
       return { native, legacy, clock: this.#clock };

@@ -2,27 +2,17 @@
  * Moving a claimed ms-token challenge into a Tessera challenge: the same
  * action, id, uid, settings, metadata, creation and first-verification
  * times, remaining lifetime and throttle window, and the same secret, stored
- * from now on only as the challenges module's HMAC digest.
- *
- * `tessera/challenges` has no public way to import a challenge with a given
- * secret, so this writes the record the module writes (`records.ts`): the
- * challenge tests read adopted challenges back through the public API, so a
- * change of that record format fails them.
+ * from now on only as the challenges module's HMAC digest. The challenges
+ * module writes it (`challenges.import`); this file only maps ms-token's
+ * fields to what it takes.
  * @module
  */
-import { type ChallengeData, digestSecret, refsFor } from '../../../challenges/records.js';
-import type { ResolvedSecretSettings } from '../../../challenges/types.js';
-import { createHmacHasher, type HmacHasher } from '../../../core/hashing.js';
-import type { Keyring } from '../../../core/keyring.js';
-import { randomId62 } from '../../../core/random.js';
-import type { JsonObject, Store, TransactOp } from '../../../stores/contract.js';
+import type { Challenges } from '../../../challenges/index.js';
+import type { ResolvedSecretSettings, SecretSettings } from '../../../challenges/types.js';
+import { MIN_SECRET_SPACE } from '../../../challenges/validate.js';
+import { AlreadyExistsError, ExpiredError } from '../../../core/errors.js';
 import { MIN_SECRET_LENGTH } from '../schemas.js';
 import type { LegacyChallenge } from './record.js';
-
-/** The collection `createChallenges` uses by default (the facade does not change it). */
-const COLLECTION = 'challenge';
-/** The hashing purpose of `createChallenges` (its digests of secrets). */
-const HASH_PURPOSE = 'challenges';
 
 /** A claimed challenge: its fields and what was left of its lifetimes. */
 export interface Claimed {
@@ -40,75 +30,64 @@ export interface Adopter {
   /**
    * Write the Tessera challenge for a claimed ms-token challenge, unless a
    * live Tessera challenge exists for its action and id (a newer `create`
-   * wins). Resolves to whether it was written.
+   * wins) or its lifetime ran out meanwhile. Resolves to whether it was written.
    */
   adopt(claimed: Claimed, now: number): Promise<boolean>;
 }
 
-/** Settings as Tessera generates from them (at least 4 characters, distinct alphabet). */
-function tesseraSettings(s: ResolvedSecretSettings | false): ResolvedSecretSettings | false {
-  if (s === false || s.type === 'uuid') return s;
+/**
+ * Settings as Tessera generates from them: at least {@link MIN_SECRET_LENGTH}
+ * characters (at most 64), a distinct alphabet, and at least as many possible
+ * values as `create` requires (a weaker ms-token alphabet code grows longer;
+ * an alphabet of one character becomes digits). They only shape what
+ * `regenerate` issues: the secret the user holds stays as it is.
+ */
+function tesseraSettings(s: ResolvedSecretSettings): SecretSettings {
+  if (s.type === 'uuid') return s;
   const length = Math.max(MIN_SECRET_LENGTH, Math.min(64, Math.trunc(s.length) || 8));
-  if (s.type === 'number') return { type: 'number', length, encrypt: s.encrypt };
-  const alphabet = [...new Set(Array.from(s.alphabet))].join('');
-  return { type: 'alphabet', alphabet, length, encrypt: s.encrypt };
+  const chars = s.type === 'alphabet' ? [...new Set(Array.from(s.alphabet))] : [];
+  if (chars.length < 2) return { type: 'number', length, encrypt: s.encrypt };
+  const needed = Math.ceil(Math.log(MIN_SECRET_SPACE) / Math.log(chars.length) - 1e-9);
+  return {
+    type: 'alphabet',
+    alphabet: chars.join(''),
+    length: Math.min(256, Math.max(length, needed)),
+    encrypt: s.encrypt,
+  };
+}
+
+/** A time ms-token stored, as an integer (`fallback` when it is not one). */
+function timeOf(value: number | string | null, fallback: number): number {
+  const n = Math.trunc(Number(value));
+  return Number.isSafeInteger(n) && n >= 0 ? n : fallback;
 }
 
 /**
- * An adopter over the facade's store and keyring.
- * @example `await createAdopter(store, keyring).adopt(claimed, clock.now())`
+ * An adopter over the facade's challenges module.
+ * @example `await createAdopter(challenges).adopt(claimed, clock.now())`
  */
-export function createAdopter(store: Store, keyring: Keyring): Adopter {
-  const hasher: HmacHasher = createHmacHasher(keyring, HASH_PURPOSE);
-
+export function createAdopter(challenges: Challenges): Adopter {
   async function adopt(claimed: Claimed, now: number): Promise<boolean> {
     const c = claimed.challenge;
-    const refs = refsFor(COLLECTION, c.action, c.id);
-    const expiresAt = claimed.pttl >= 0 ? now + Math.max(1, claimed.pttl) : null;
-    const throttleUntil = claimed.throttlePttl > 0 ? now + claimed.throttlePttl : 0;
-    const d: ChallengeData = {
-      action: c.action,
-      id: c.id,
-      uid: c.uid,
-      settings: tesseraSettings(c.settings),
-      hash: null,
-      kid: null,
-      instance: randomId62(16),
-      generation: 1,
-      createdAt: Number(c.created),
-      ttl: expiresAt === null ? 'never' : Math.max(1, Math.ceil((expiresAt - now) / 1000)),
-      throttleUntil,
-      metadata: c.metadata,
-      verifiedAt: c.verified,
-      failures: 0,
-      regenerate: c.uid !== null,
-    };
-    if (claimed.secret !== '') {
-      d.hash = digestSecret(hasher, d, 1, claimed.secret);
-      d.kid = keyring.activeId;
-    }
-    const ops: TransactOp[] = [
-      {
-        type: 'put',
-        mode: 'insert',
-        record: {
-          ...refs.challenge,
-          data: d as unknown as JsonObject,
-          expiresAt,
-          index: d.uid === null ? {} : { uid: d.uid },
-        },
-      },
-    ];
-    if (throttleUntil > 0) {
-      ops.push({
-        type: 'update',
-        ref: refs.throttle,
-        mutation: { set: { until: throttleUntil }, expiresAt: throttleUntil },
-        orCreate: { data: { until: throttleUntil }, expiresAt: throttleUntil },
+    const hasSecret = claimed.secret !== '' && c.settings !== false;
+    try {
+      await challenges.import({
+        action: c.action,
+        id: c.id,
+        secret: hasSecret ? claimed.secret : null,
+        ...(hasSecret ? { settings: tesseraSettings(c.settings as ResolvedSecretSettings) } : {}),
+        uid: c.uid,
+        ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
+        createdAt: timeOf(c.created, now),
+        expiresAt: claimed.pttl >= 0 ? now + Math.max(1, claimed.pttl) : null,
+        verifiedAt: c.verified === null ? null : timeOf(c.verified, now),
+        throttleUntil: claimed.throttlePttl > 0 ? now + claimed.throttlePttl : 0,
       });
+      return true;
+    } catch (err) {
+      if (err instanceof AlreadyExistsError || err instanceof ExpiredError) return false;
+      throw err;
     }
-    const r = await store.transact(ops, now);
-    return r.ok;
   }
 
   return Object.freeze({ adopt });
