@@ -4,17 +4,22 @@
  * `dynamo-transact-emulation.ts`), which every client (including race workers
  * in other OS processes) talks to.
  *
- * Known gaps of dynalite 4.0, measured: no `TransactWriteItems` (emulated),
- * no `UpdateTimeToLive` (the store tolerates it), no
- * `ReturnValuesOnConditionCheckFailure` (ignored; the store then reads the
- * item), and a table item count that is not live (the store never uses it).
+ * Known gaps of dynalite 4.0, measured: no `TransactWriteItems` (emulated,
+ * `ClientRequestToken` idempotency included), no `UpdateTimeToLive` (the
+ * store tolerates it), no `ReturnValuesOnConditionCheckFailure` (ignored; the
+ * store then reads the item), and a table item count that is not live (the
+ * store never uses it).
  * It is also slow (hundreds of operations per second): keep test data small.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startTransactEmulation, type TransactEmulation } from './dynamo-transact-emulation.js';
+import {
+  startTransactEmulation,
+  type TransactEmulation,
+  type TransactEmulationOptions,
+} from './dynamo-transact-emulation.js';
 
 // The SDK warns once per process that Node 20 support ends in 2027; tests need no reminder.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -45,14 +50,17 @@ export function testClient(endpoint: string): DynamoDBClient {
   });
 }
 
-/** Start dynalite (in memory, tables ACTIVE at once) and the emulation in front of it. */
-export async function startTestDynamo(): Promise<TestDynamo> {
+/**
+ * Start dynalite (in memory, tables ACTIVE at once) and the emulation in front
+ * of it (`options.now`: the clock of its `ClientRequestToken` window).
+ */
+export async function startTestDynamo(options: TransactEmulationOptions = {}): Promise<TestDynamo> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const handler = server.listeners('request')[0] as (
     req: IncomingMessage,
     res: ServerResponse,
   ) => void;
-  const emulation = await startTransactEmulation(handler);
+  const emulation = await startTransactEmulation(handler, options);
   return {
     ...emulation,
     stats: emulation.stats,

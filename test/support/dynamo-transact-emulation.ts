@@ -18,12 +18,23 @@
  *   `ReturnValuesOnConditionCheckFailure: ALL_OLD`, else `None`), as DynamoDB
  *   answers. Sub-requests carry a secret header that bypasses the lock.
  *
+ * `ClientRequestToken` idempotency, as DynamoDB documents it: a request
+ * whose token committed within the last ten minutes (counted from its
+ * completion, on the emulation's clock) is answered with success again and
+ * applies nothing; the same token with other parameters within that window
+ * is refused with `IdempotentParameterMismatchException`; after ten minutes
+ * the token is new again. A token whose request was cancelled or failed is
+ * not kept, so a copy of it runs again: DynamoDB documents idempotency for a
+ * request that succeeded only, and this is the reading the store needs least
+ * (it never relies on a failed request's token).
+ *
  * Fidelity: all-or-nothing, isolation from concurrent reads and writes
  * (nothing observes a half-applied or rolled-back transaction), per-item
- * conditions, duplicate-item and size validation, cancellation reasons. Not
- * emulated: `ClientRequestToken` idempotency, `TransactionConflict` (the lock
- * serializes instead), consumed capacity, and a validation error in a later
- * item is found only after earlier items were applied (then rolled back).
+ * conditions, duplicate-item and size validation, cancellation reasons,
+ * `ClientRequestToken` idempotency. Not emulated: `TransactionConflict` and
+ * `TransactionInProgressException` (the lock serializes instead), consumed
+ * capacity, and a validation error in a later item is found only after
+ * earlier items were applied (then rolled back).
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -137,6 +148,17 @@ export interface EmulationStats {
   transactions: number;
   committed: number;
   cancelled: number;
+  /** Requests answered from a committed `ClientRequestToken` (nothing applied). */
+  replayed: number;
+}
+
+/** How long a committed `ClientRequestToken` answers copies of its request, ms (DynamoDB's 10 minutes). */
+export const CLIENT_TOKEN_WINDOW_MS = 10 * 60 * 1000;
+
+/** Options of {@link startTransactEmulation}. */
+export interface TransactEmulationOptions {
+  /** Clock of the token window, ms since epoch (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 /** The server in front of dynalite. */
@@ -170,10 +192,16 @@ function readBody(req: IncomingMessage): Promise<string> {
  * Start the emulation server on a free loopback port, in front of `inner`
  * (dynalite's request handler).
  */
-export async function startTransactEmulation(inner: Handler): Promise<TransactEmulation> {
+export async function startTransactEmulation(
+  inner: Handler,
+  options: TransactEmulationOptions = {},
+): Promise<TransactEmulation> {
+  const now = options.now ?? Date.now;
   const secret = randomBytes(16).toString('hex');
   const lock = new RwLock();
-  const stats: EmulationStats = { transactions: 0, committed: 0, cancelled: 0 };
+  const stats: EmulationStats = { transactions: 0, committed: 0, cancelled: 0, replayed: 0 };
+  /** Committed tokens: the request's other parameters (as JSON) and when it completed. */
+  const tokens = new Map<string, { params: string; at: number }>();
   let client: DynamoDBClient | undefined;
   const keySchemas = new Map<string, string[]>();
 
@@ -187,7 +215,7 @@ export async function startTransactEmulation(inner: Handler): Promise<TransactEm
       void lock.acquire(true).then(async (release) => {
         try {
           const body = await readBody(req);
-          const outcome = await transactWrite(JSON.parse(body) as { TransactItems?: unknown });
+          const outcome = await idempotent(JSON.parse(body) as Record<string, unknown>);
           reply(res, 200, outcome);
         } catch (err) {
           if (err instanceof AwsFailure) {
@@ -325,6 +353,33 @@ export async function startTransactEmulation(inner: Handler): Promise<TransactEm
         throw e;
       }
     }
+  }
+
+  /** `transactWrite` under the `ClientRequestToken` rules (see the module comment). */
+  async function idempotent(input: Record<string, unknown>): Promise<object> {
+    const { ClientRequestToken: token, ...rest } = input;
+    if (typeof token !== 'string') return transactWrite(rest);
+    const t = now();
+    // Oldest first (insertion order): drop the expired ones at the front.
+    for (const [k, v] of tokens) {
+      if (t - v.at < CLIENT_TOKEN_WINDOW_MS) break;
+      tokens.delete(k);
+    }
+    const params = JSON.stringify(rest);
+    const known = tokens.get(token);
+    if (known !== undefined) {
+      if (known.params !== params) {
+        throw new AwsFailure(
+          'IdempotentParameterMismatchException',
+          'Request parameters do not match the previous request with the same ClientRequestToken',
+        );
+      }
+      stats.replayed++;
+      return {};
+    }
+    const outcome = await transactWrite(rest);
+    tokens.set(token, { params, at: now() });
+    return outcome;
   }
 
   async function transactWrite(input: { TransactItems?: unknown }): Promise<object> {

@@ -1,6 +1,7 @@
 /**
  * The test emulation of TransactWriteItems in front of dynalite behaves as
- * DynamoDB documents it: all or nothing, isolated, with cancellation reasons.
+ * DynamoDB documents it: all or nothing, isolated, with cancellation reasons
+ * and ClientRequestToken idempotency.
  */
 import {
   CreateTableCommand,
@@ -11,11 +12,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   sharedTestDynamo,
+  startTestDynamo,
   stopSharedTestDynamo,
   uniqueTableName,
   waitForTable,
 } from '../../support/dynalite.js';
-import { RwLock } from '../../support/dynamo-transact-emulation.js';
+import { CLIENT_TOKEN_WINDOW_MS, RwLock } from '../../support/dynamo-transact-emulation.js';
 
 let table = '';
 beforeAll(async () => {
@@ -192,6 +194,91 @@ describe('TransactWriteItems emulation', () => {
     expect(await tx).toMatchObject({ name: 'TransactionCanceledException' });
     expect(seen.every((s) => s === null)).toBe(true);
     client.destroy();
+  });
+});
+
+describe('ClientRequestToken', () => {
+  const bump = (id: string, token: string, by = '1') =>
+    new TransactWriteItemsCommand({
+      TransactItems: [
+        {
+          Update: {
+            TableName: table,
+            Key: key(id),
+            UpdateExpression: 'SET n = n + :by',
+            ConditionExpression: 'n < :ten',
+            ExpressionAttributeValues: { ':by': { N: by }, ':ten': { N: '10' } },
+          },
+        },
+      ],
+      ClientRequestToken: token,
+    });
+
+  it('answers a copy of a committed request with success and applies nothing; other parameters are refused', async () => {
+    const dyn = await sharedTestDynamo();
+    const client = dyn.client();
+    await client.send(
+      new PutItemCommand({ TableName: table, Item: { ...key('t1'), n: { N: '0' } } }),
+    );
+    const replayed = dyn.stats.replayed;
+    await client.send(bump('t1', 'token-t1'));
+    expect(await client.send(bump('t1', 'token-t1'))).toMatchObject({});
+    expect((await get('t1'))?.n).toEqual({ N: '1' });
+    expect(dyn.stats.replayed).toBe(replayed + 1);
+    const err = await client.send(bump('t1', 'token-t1', '2')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'IdempotentParameterMismatchException' });
+    expect((await get('t1'))?.n).toEqual({ N: '1' });
+    client.destroy();
+  });
+
+  it('forgets a token ten minutes after its request completed, and never keeps a cancelled one', async () => {
+    let now = 1_000_000;
+    const own = await startTestDynamo({ now: () => now });
+    const client = own.client();
+    const t = 'tokens';
+    await client.send(
+      new CreateTableCommand({
+        TableName: t,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      }),
+    );
+    await waitForTable(client, t);
+    const n = async () =>
+      (await client.send(new GetItemCommand({ TableName: t, Key: key('x'), ConsistentRead: true })))
+        .Item?.n?.N;
+    const bumpX = (token: string) =>
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: t,
+              Key: key('x'),
+              UpdateExpression: 'SET n = n + :one',
+              ConditionExpression: 'attribute_exists(n)',
+              ExpressionAttributeValues: { ':one': { N: '1' } },
+            },
+          },
+        ],
+        ClientRequestToken: token,
+      });
+    // Cancelled (no item yet): the token is not kept, so its copy runs again.
+    await expect(client.send(bumpX('a'))).rejects.toMatchObject({
+      name: 'TransactionCanceledException',
+    });
+    await client.send(new PutItemCommand({ TableName: t, Item: { ...key('x'), n: { N: '0' } } }));
+    await client.send(bumpX('a'));
+    expect(await n()).toBe('1');
+    now += CLIENT_TOKEN_WINDOW_MS - 1;
+    await client.send(bumpX('a'));
+    expect(await n()).toBe('1');
+    now += 1;
+    await client.send(bumpX('a'));
+    expect(await n()).toBe('2');
+    expect(own.stats).toMatchObject({ committed: 2, cancelled: 1, replayed: 1 });
+    client.destroy();
+    await own.close();
   });
 });
 
