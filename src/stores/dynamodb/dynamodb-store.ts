@@ -19,6 +19,7 @@ import {
   checkSweepOptions,
 } from '../shared/validate.js';
 import type { Item } from './attribute-values.js';
+import { deleteRecord } from './delete.js';
 import type { EngineContext } from './engine.js';
 import { createSender, type DynamoDBSendClient, toStoreError } from './errors.js';
 import { createTableCodec, type RecordCodec } from './item-codec.js';
@@ -37,7 +38,7 @@ import {
   indexNames as indexNamesFor,
 } from './table-design.js';
 import { transactRecords } from './transact.js';
-import { deleteRecord, putRecord, updateRecord } from './writes.js';
+import { putRecord, updateRecord } from './writes.js';
 
 const MAX_TTL_GRACE_SECONDS = 10 * 365 * 24 * 3600;
 
@@ -70,8 +71,8 @@ function resolveClient(options: DynamoStoreOptions): {
         ? {}
         : { region: process.env.AWS_REGION ?? 'us-east-1' }
       : { region: options.region }),
-    // The store retries refused requests itself; it never re-sends a write
-    // whose outcome is unknown (that could apply an increment twice).
+    // The store retries itself: refused requests, and requests whose outcome
+    // is unknown, since every write is applied at most once (write-ids.ts).
     maxAttempts: 1,
   });
   return { client, owned: true };
@@ -121,6 +122,12 @@ function resolveLayouts(
  *   the GSI's propagation delay.
  * - Numbers in data are stored as DynamoDB numbers (decimal): an `inc` on a
  *   field holding a fraction follows decimal arithmetic.
+ * - Every write applies at most once, whatever the client's retry settings:
+ *   a copy re-sent after it was applied (an SDK retry after a lost answer, or
+ *   the store's own) is refused and answered from the item (see `write-ids.ts`
+ *   for the precise guarantee); deletes and `transact` are transactions with a
+ *   `ClientRequestToken`. So the store also re-sends writes whose outcome is
+ *   unknown (a 5xx, a timeout), within `retry.maxAttempts`.
  * - Network failures, timeouts, 5xx answers and throttling beyond the retries
  *   throw `StoreUnavailableError`; other failures `StoreError` with the SDK's
  *   error as `cause`; bad input `InvalidInputError`; repeated lost races

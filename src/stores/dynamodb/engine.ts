@@ -11,27 +11,26 @@
  * - the reference says it succeeds (the item changed in between, or the native
  *   form could not express the case, e.g. `inc` on a NULL field) → write the
  *   reference's result with a condition pinning the item exactly as read (its
- *   random write id `w`); if that fails, learn the item again and repeat.
+ *   write id `w`); if that fails, learn the item again and repeat.
  * So every decision is made by one conditional write at DynamoDB, and results
- * equal the reference's.
+ * equal the reference's. Every write carries its call's write id, so a copy
+ * re-sent after it was applied is refused and recognized (see `write-ids.ts`):
+ * when a refused condition turns out to be the call's own earlier write, the
+ * call answers success from the item instead of planning again.
  * @module
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ConflictError } from '../../core/errors.js';
 import type { RecordRef, StoredRecord } from '../contract.js';
 import type { SyncTable } from '../shared/sync-engine.js';
 import { type Item, isNativeData, toAttr } from './attribute-values.js';
 import { isConditionFailed, type Sender } from './errors.js';
 import { and, Expr, updateExpression } from './expressions.js';
-import { newWriteId, type RecordCodec, slotValues } from './item-codec.js';
+import { type RecordCodec, slotValues } from './item-codec.js';
 import { INDEX_SLOT_ATTRIBUTES, PARTITION_KEY, TTL_ATTRIBUTE } from './table-design.js';
+import { type Applied, shiftStamps } from './write-ids.js';
 
 /** What the engine needs from the store. */
 export interface EngineContext {
@@ -112,61 +111,78 @@ export function stateTable(state: State): {
   };
 }
 
+/** A refused write: the item as it is, and whether the call's write is in it. */
+export interface Refused {
+  readonly state: State;
+  /** Non-null when an earlier copy of the call's write was applied (see `write-ids.ts`). */
+  readonly applied: Applied | null;
+}
+
+/** The state after a refused write of call `id`, and whether that call was applied. */
+async function refused(
+  ctx: EngineContext,
+  codec: RecordCodec,
+  ref: RecordRef,
+  err: unknown,
+  id: string,
+): Promise<Refused> {
+  const state = await stateAfterFailure(ctx, codec, ref, err);
+  return { state, applied: codec.applied(state.item, id) };
+}
+
 /**
- * Write `planned` (or delete when null) only if the item is still exactly `state`.
- * @returns null on success, else the state that made it fail
+ * Write `planned` only if the item is still exactly `state`, stamped with
+ * call `id` (`created`: the write creates the record).
+ * @returns null on success, else why it was refused
  */
 export async function pinnedWrite(
   ctx: EngineContext,
   codec: RecordCodec,
   ref: RecordRef,
   state: State,
-  planned: StoredRecord | null,
-): Promise<State | null> {
+  planned: StoredRecord,
+  id: string,
+  created: boolean,
+): Promise<Refused | null> {
   const e = new Expr();
   const condition = codec.pin(e, state.item);
   const common = { TableName: codec.tableName, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' };
-  let command: unknown;
-  if (planned === null) {
-    command = new DeleteItemCommand({
-      ...common,
-      Key: codec.key(ref.collection, ref.key),
-      ConditionExpression: condition,
-      ...e.params(),
-    } as never);
-  } else {
-    const w = codec.write(planned, e, state.item);
-    command =
-      w.kind === 'put'
-        ? new PutItemCommand({
-            ...common,
-            Item: w.item,
-            ConditionExpression: condition,
-            ...e.params(),
-          } as never)
-        : new UpdateItemCommand({
-            ...common,
-            Key: w.key,
-            UpdateExpression: w.updateExpression,
-            ConditionExpression: condition,
-            ...e.params(),
-          } as never);
-  }
+  const w = codec.write(planned, e, state.item, id, created);
+  const command =
+    w.kind === 'put'
+      ? new PutItemCommand({
+          ...common,
+          Item: w.item,
+          ConditionExpression: condition,
+          ...e.params(),
+        } as never)
+      : new UpdateItemCommand({
+          ...common,
+          Key: w.key,
+          UpdateExpression: w.updateExpression,
+          ConditionExpression: condition,
+          ...e.params(),
+        } as never);
   try {
-    await ctx.send(command);
+    // A copy sent again after this one was applied fails the pin, and is recognized.
+    await ctx.send(command, { idempotent: true });
     return null;
   } catch (err) {
     if (!isConditionFailed(err)) throw err;
-    return stateAfterFailure(ctx, codec, ref, err);
+    return refused(ctx, codec, ref, err, id);
   }
 }
 
 /**
  * Run `plan` (the reference engine on a one-item table) against the item's
  * state and write its result pinned to that state, until a write lands or the
- * reference says the operation fails.
+ * reference says the operation fails. The plan must not delete (deletes are
+ * transactions, see `delete.ts`).
  *
  * @param initial - the state if already known (else it is read first)
+ * @param id - the call's write id
+ * @param replay - the answer when an earlier write of the call turns out to
+ *   have been applied: built from the item as it is now
  * @throws ConflictError after {@link MAX_ROUNDS} lost races
  */
 export async function readModifyWrite<R extends { ok: boolean }>(
@@ -175,6 +191,8 @@ export async function readModifyWrite<R extends { ok: boolean }>(
   ref: RecordRef,
   initial: State | undefined,
   plan: (table: SyncTable) => R,
+  id: string,
+  replay: (item: Item, applied: Applied) => R,
 ): Promise<R> {
   let state = initial ?? (await readState(ctx, codec, ref));
   for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -182,19 +200,27 @@ export async function readModifyWrite<R extends { ok: boolean }>(
     const result = plan(t.table);
     const planned = t.planned();
     if (!result.ok || planned === undefined) return result;
-    const failed = await pinnedWrite(ctx, codec, ref, state, planned);
+    if (planned === null) throw new Error('unreachable: a read-modify-write plan deleted');
+    const created = (result as { created?: boolean }).created === true;
+    const failed = await pinnedWrite(ctx, codec, ref, state, planned, id, created);
     if (failed === null) return result;
-    state = failed;
+    if (failed.applied !== null) return replay(failed.state.item as Item, failed.applied);
+    state = failed.state;
     await pause(round);
   }
   throw new ConflictError('DynamoDB item kept changing; gave up after repeated conflicts.');
 }
 
-/** The SET/REMOVE actions that make the item hold `record` (version from the item). */
+/**
+ * The SET/REMOVE actions that make the item hold `record` (version from the
+ * item), written by call `id` (`created`: the write creates the record).
+ */
 export function fullWriteActions(
   ctx: EngineContext,
   e: Expr,
   record: StoredRecord,
+  id: string,
+  created: boolean,
 ): { set: string[]; remove: string[] } {
   const set = [`${e.name('p')} = ${e.value({ S: record.partition })}`];
   const remove: string[] = [];
@@ -207,7 +233,7 @@ export function fullWriteActions(
   }
   const v = e.name('v');
   set.push(`${v} = if_not_exists(${v}, ${e.value({ N: '0' })}) + ${e.value({ N: '1' })}`);
-  set.push(`${e.name('w')} = ${e.value({ S: newWriteId() })}`);
+  set.push(...shiftStamps(e, id, created));
   if (record.expiresAt === null) {
     remove.push(e.name('x'), e.name(TTL_ATTRIBUTE));
   } else {
@@ -228,11 +254,12 @@ export function fullWriteActions(
 /** Outcome of one native write. */
 export type NativeOutcome =
   | { readonly ok: true; readonly item: Item }
-  | { readonly ok: false; readonly state: State };
+  | ({ readonly ok: false } & Refused);
 
 /**
- * One native UpdateItem with a condition, returning the new item or the state
- * that failed the condition.
+ * One native UpdateItem of call `id`, returning the new item or why it was
+ * refused. `condition` must hold {@link notWrittenBy} the call, and the
+ * actions must stamp the item with it (see `write-ids.ts`).
  */
 export async function nativeUpdate(
   ctx: EngineContext,
@@ -240,7 +267,8 @@ export async function nativeUpdate(
   ref: RecordRef,
   e: Expr,
   actions: { set: string[]; remove: string[] },
-  condition: string | undefined,
+  condition: string,
+  id: string,
 ): Promise<NativeOutcome> {
   try {
     const out = await ctx.send<{ Attributes?: Item }>(
@@ -253,37 +281,13 @@ export async function nativeUpdate(
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         ...e.params(),
       }),
+      // Safe to send again: a copy arriving after this one was applied is refused and recognized.
+      { idempotent: true },
     );
     return { ok: true, item: out.Attributes ?? {} };
   } catch (err) {
     if (!isConditionFailed(err)) throw err;
-    return { ok: false, state: await stateAfterFailure(ctx, codec, ref, err) };
-  }
-}
-
-/** One native DeleteItem with a condition, returning the old item or the failing state. */
-export async function nativeDelete(
-  ctx: EngineContext,
-  codec: RecordCodec,
-  ref: RecordRef,
-  e: Expr,
-  condition: string,
-): Promise<NativeOutcome> {
-  try {
-    const out = await ctx.send<{ Attributes?: Item }>(
-      new DeleteItemCommand({
-        TableName: codec.tableName,
-        Key: codec.key(ref.collection, ref.key),
-        ConditionExpression: condition,
-        ReturnValues: 'ALL_OLD',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        ...e.params(),
-      }),
-    );
-    return { ok: true, item: out.Attributes ?? {} };
-  } catch (err) {
-    if (!isConditionFailed(err)) throw err;
-    return { ok: false, state: await stateAfterFailure(ctx, codec, ref, err) };
+    return { ok: false, ...(await refused(ctx, codec, ref, err, id)) };
   }
 }
 

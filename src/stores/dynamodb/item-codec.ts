@@ -4,7 +4,6 @@
  * generic table, or an existing table with its own layout).
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import { InvalidInputError, StoreError } from '../../core/errors.js';
 import type { IndexValues, JsonObject, StoredRecord } from '../contract.js';
 import { fromAttr, type Item, isNativeData, toAttr, utf8Bytes } from './attribute-values.js';
@@ -15,12 +14,15 @@ import {
   partitionKeyOf,
   SORT_KEY,
   TTL_ATTRIBUTE,
+  WRITE_ID_ATTRIBUTES,
 } from './table-design.js';
-
-/** A random write id: pins read-modify-write steps to the exact item version read. */
-export function newWriteId(): string {
-  return randomBytes(9).toString('base64url');
-}
+import {
+  type Applied,
+  appliedIn,
+  CREATED_BY_ATTRIBUTE,
+  itemStamps,
+  keptStamps,
+} from './write-ids.js';
 
 /** One write of a codec: what to send (the caller adds the condition). */
 export type CodecWrite =
@@ -47,8 +49,20 @@ export interface RecordCodec {
   keyOf(item: Item): string;
   /** Decode an item. @throws StoreError for an item that is not a record */
   decode(item: Item, collection: string): StoredRecord;
-  /** The write that makes the stored item equal `record` (on top of `current`, the raw item read). */
-  write(record: StoredRecord, e: Expr, current: Item | null): CodecWrite;
+  /**
+   * The write that makes the stored item equal `record` (on top of `current`,
+   * the raw item read), by call `id` (see `write-ids.ts`; `created`: the
+   * write creates the record).
+   */
+  write(
+    record: StoredRecord,
+    e: Expr,
+    current: Item | null,
+    id: string,
+    created: boolean,
+  ): CodecWrite;
+  /** Whether an item holds call `id`'s write (see `write-ids.ts`). */
+  applied(item: Item | null, id: string): Applied | null;
   /** A condition that holds only while the item is exactly `current` (null: absent). */
   pin(e: Expr, current: Item | null): string;
 }
@@ -93,8 +107,11 @@ export const MAX_SORT_KEY_BYTES = 1024;
 export function createTableCodec(options: TableCodecOptions): RecordCodec & {
   /** The TTL attribute value for an expiry. */
   ttlSeconds(expiresAt: number): number;
-  /** Every attribute of a record's item, for a full Put. */
-  encode(record: StoredRecord, writeId: string): Item;
+  /**
+   * Every attribute of a record's item, for a full Put: write id `id` in `w`,
+   * `kept` in `w1`.., `createdBy` in `wc`.
+   */
+  encode(record: StoredRecord, id: string, kept?: readonly string[], createdBy?: string): Item;
 } {
   const ttlSeconds = (expiresAt: number) => Math.ceil(expiresAt / 1000) + options.ttlGraceSeconds;
 
@@ -108,13 +125,22 @@ export function createTableCodec(options: TableCodecOptions): RecordCodec & {
     return { [PARTITION_KEY]: { S: partitionKeyOf(collection, k) }, [SORT_KEY]: { S: k } };
   };
 
-  const encode = (record: StoredRecord, writeId: string): Item => {
+  const encode = (
+    record: StoredRecord,
+    id: string,
+    kept: readonly string[] = [],
+    createdBy?: string,
+  ): Item => {
     const item: Item = {
       ...key(record.collection, record.key),
       p: { S: record.partition },
       v: { N: String(record.version) },
-      w: { S: writeId },
+      w: { S: id },
     };
+    kept.forEach((s, i) => {
+      item[WRITE_ID_ATTRIBUTES[i + 1] as string] = { S: s };
+    });
+    if (createdBy !== undefined) item[CREATED_BY_ATTRIBUTE] = { S: createdBy };
     if (isNativeData(record.data)) item.d = toAttr(record.data);
     else item.dj = { S: JSON.stringify(record.data) };
     if (record.expiresAt !== null) {
@@ -168,7 +194,16 @@ export function createTableCodec(options: TableCodecOptions): RecordCodec & {
     key,
     keyOf: (item) => item[SORT_KEY]?.S ?? '',
     decode,
-    write: (record) => ({ kind: 'put', item: encode(record, newWriteId()) }),
+    write: (record, _e, current, id, created) => ({
+      kind: 'put',
+      item: encode(
+        record,
+        id,
+        keptStamps(itemStamps(current)),
+        created ? id : current?.[CREATED_BY_ATTRIBUTE]?.S,
+      ),
+    }),
+    applied: appliedIn,
     pin(e, current) {
       if (current === null) return `attribute_not_exists(${e.name(PARTITION_KEY)})`;
       const w = current.w;

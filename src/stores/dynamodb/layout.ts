@@ -7,15 +7,18 @@
  * reference semantics: every write reads the item (consistently), computes the
  * result with the shared engine, and writes it back with a condition that pins
  * the item's whole content as read, so a concurrent change (by Tessera or by
- * the other package) makes the write fail and retry. Attributes the layout
- * does not manage are left untouched. `list` and index lookups without a GSI
+ * the other package) makes the write fail and retry. The write ids that make
+ * every write apply at most once (see `write-ids.ts`) live in the layout's
+ * own attributes (`encode` and `writeIds`), so the item keeps its package's
+ * format. Attributes the layout does not manage are left untouched. `list` and index lookups without a GSI
  * scan the table (such tables are small: tokens, not events).
  * @module
  */
 import type { StoredRecord } from '../contract.js';
 import { attrType, type Item } from './attribute-values.js';
 import type { Expr } from './expressions.js';
-import { newWriteId, type RecordCodec } from './item-codec.js';
+import type { RecordCodec } from './item-codec.js';
+import { appliedInStamps, keptStamps, layoutStamp } from './write-ids.js';
 
 /** How one collection maps to the items of an existing table. */
 export interface ItemLayout {
@@ -34,10 +37,15 @@ export interface ItemLayout {
   recordKey(item: Item): string;
   /**
    * The managed attributes that store `record` (a managed attribute left out is
-   * removed from the item).
+   * removed from the item), with write id `writeId` and, below it, the ids in
+   * `earlierWriteIds` (newest first, at most three): the store recognizes a
+   * re-sent write by them (see `write-ids.ts`), so they must read back through
+   * {@link ItemLayout.writeIds}.
    * @throws InvalidInputError when the record does not fit the layout
    */
-  encode(record: StoredRecord, writeId: string): Item;
+  encode(record: StoredRecord, writeId: string, earlierWriteIds: readonly string[]): Item;
+  /** The write ids an item holds (`encode`'s `writeId`, then its `earlierWriteIds`); none for an item another package wrote. */
+  writeIds(item: Item): readonly string[];
   /**
    * The record an item holds.
    * @throws StoreError when the item is not a record of this layout
@@ -55,14 +63,16 @@ const PINNABLE = new Set(['S', 'N', 'B', 'BOOL', 'SS', 'NS', 'BS']);
 
 /** The store's codec over a layout. */
 export function layoutCodec(layout: ItemLayout): RecordCodec {
+  const stamps = (item: Item | null): string[] => (item === null ? [] : [...layout.writeIds(item)]);
   return {
+    applied: (item, id) => appliedInStamps(stamps(item), id),
     tableName: layout.tableName,
     native: false,
     key: (_collection, key) => layout.itemKey(key),
     keyOf: (item) => layout.recordKey(item),
     decode: (item, collection) => layout.decode(item, collection),
-    write(record, e: Expr) {
-      const attrs = layout.encode(record, newWriteId());
+    write(record, e: Expr, current, id, created) {
+      const attrs = layout.encode(record, layoutStamp(id, created), keptStamps(stamps(current)));
       const set: string[] = [];
       const remove: string[] = [];
       for (const a of layout.managedAttributes) {

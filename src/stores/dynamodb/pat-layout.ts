@@ -24,7 +24,9 @@
  *   of 0 that the seed wrote reads as null (the seed's "no expiry").
  *
  * What the seed format cannot hold rides in one extra attribute, `tessera` (a
- * JSON string the seed's schema ignores): the version and write id, the
+ * JSON string the seed's schema ignores): the version and the write ids of
+ * the latest Tessera writes (so a re-sent write is recognized, see
+ * `write-ids.ts`, without a top-level attribute of Tessera's own), the
  * record's own `expiresAt` (its garbage-collection time), sub-second
  * remainders of timestamps, the order of a role list, empty lists and nulls, fields
  * without an attribute (or whose value does not fit its kind), the partition,
@@ -101,7 +103,10 @@ export interface AccessTokensSeedLayoutOptions {
 
 interface Meta {
   v?: number;
+  /** The write id of the latest Tessera write (see `write-ids.ts`). */
   w?: string;
+  /** The write ids of the Tessera writes before it, newest first. */
+  wh?: string[];
   p?: string;
   x?: number | null;
   noKeyField?: true;
@@ -264,8 +269,9 @@ export function createAccessTokensSeedLayout(options: AccessTokensSeedLayoutOpti
   }
   const managed = [...used].filter((a) => a !== keyAttribute);
 
-  const encode = (record: StoredRecord, writeId: string): Item => {
+  const encode = (record: StoredRecord, writeId: string, earlier: readonly string[]): Item => {
     const meta: Meta = { v: record.version, w: writeId, x: record.expiresAt };
+    if (earlier.length > 0) meta.wh = [...earlier];
     if (record.partition !== record.key) meta.p = record.partition;
     const attrs: Item = {};
     const extra: JsonObject = {};
@@ -387,6 +393,12 @@ export function createAccessTokensSeedLayout(options: AccessTokensSeedLayoutOpti
     },
     encode,
     decode,
+    writeIds(item: Item): string[] {
+      const key = item[keyAttribute]?.S ?? '?';
+      const meta = readMeta(item, key);
+      const ids = [meta?.w, ...(Array.isArray(meta?.wh) ? meta.wh : [])];
+      return ids.filter((id): id is string => typeof id === 'string');
+    },
     indexQuery(name: string) {
       const ix = indexes[name];
       if (ix?.gsiName === undefined) return undefined;

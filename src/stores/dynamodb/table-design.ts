@@ -11,7 +11,9 @@
  * | `sk` | S | sort key: the record key (so each shard lists in key order with one consistent Query) |
  * | `p` | S | the record's partition (the group a `transact` may span) |
  * | `v` | N | version (1 on create, +1 per write) |
- * | `w` | S | write id: random on every write (pins optimistic writes, no ABA) |
+ * | `w` | S | write id of the latest write: random per store call (pins optimistic writes, no ABA; see {@link WRITE_ID_ATTRIBUTES}) |
+ * | `w1`..`w3` | S | write ids of the three writes before it, newest first (recognizing a re-sent write) |
+ * | `wc` | S | write id of the last `update ... orCreate` that created the record |
  * | `d` | M | the data, as a native Map (so `where` compiles to a `ConditionExpression`) |
  * | `dj` | S | the data as JSON, instead of `d`, when it holds values a Map cannot (see `attribute-values.ts`) |
  * | `x` | N | `expiresAt`, ms since epoch (absent: no expiry) |
@@ -56,6 +58,16 @@ export function partitionKeyOf(collection: string, key: string): string {
 export function collectionPartitionKeys(collection: string): string[] {
   return Array.from({ length: COLLECTION_SHARDS }, (_, i) => `${collection}#${i.toString(16)}`);
 }
+
+/**
+ * The write-id attributes of the generic table, newest first: `w` holds the
+ * write id of the latest write, `w1`..`w3` those of the writes before it.
+ * Every write of the store carries the write id of its call and a condition
+ * that none of these holds it, so a request re-sent after it was applied (an
+ * SDK retry after a lost answer) is refused and recognized instead of applied
+ * twice; see `write-ids.ts`.
+ */
+export const WRITE_ID_ATTRIBUTES = ['w', 'w1', 'w2', 'w3'] as const;
 
 /** Sort key attribute of the generic table (the record key). */
 export const SORT_KEY = 'sk';

@@ -11,6 +11,14 @@
  *    are the reference's results. DynamoDB applies all or nothing; if any
  *    item changed since the read, the transaction is cancelled and the round
  *    repeats from 1.
+ *
+ * Applied at most once: each round's request carries a fresh
+ * `ClientRequestToken`, and DynamoDB answers a copy of it arriving within ten
+ * minutes of the first (an SDK retry after a lost answer, or the store's own)
+ * with success, applying nothing; the answer is then the round's result, as
+ * the first application's. Should a copy be cancelled instead (a store without
+ * that idempotency), the next round finds the round's write id in the items it
+ * wrote and answers its result (see `write-ids.ts`).
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -31,6 +39,7 @@ import { isRefused } from './errors.js';
 import { Expr } from './expressions.js';
 import type { RecordCodec } from './item-codec.js';
 import { readItems } from './reads.js';
+import { newWriteId } from './write-ids.js';
 
 const id = (collection: string, key: string) => `${collection}\u0000${key}`;
 
@@ -70,8 +79,18 @@ export async function transactRecords(
   // The reference engine checks the rest (one partition, each record once,
   // orCreate inputs) in the first round, before anything is written.
 
+  // The previous round's write id, result and the items it writes, to recognize it as applied.
+  let previous: { id: string; result: TransactResult; written: number[] } | undefined;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const items = await readItems(ctx, codecFor, refs);
+    if (previous !== undefined) {
+      const p = previous;
+      const applied = p.written.some((i) => {
+        const r = refs[i] as RecordRef;
+        return codecFor(r.collection).applied(items[i] ?? null, p.id) !== null;
+      });
+      if (applied) return p.result;
+    }
     const states = new Map<string, State>();
     refs.forEach((r, i) => {
       const item = items[i] ?? null;
@@ -89,7 +108,9 @@ export async function transactRecords(
     const result = syncTransact(table, ops, now);
     if (!result.ok) return result;
 
-    const transactItems = refs.map((r) => {
+    const writeId = newWriteId();
+    const written: number[] = [];
+    const transactItems = refs.map((r, i) => {
       const codec = codecFor(r.collection);
       const state = states.get(id(r.collection, r.key)) as State;
       const e = new Expr();
@@ -106,7 +127,8 @@ export async function transactRecords(
       if (next === null) {
         return { Delete: { ...base, Key: key, ConditionExpression: condition, ...e.params() } };
       }
-      const w = codec.write(next, e, state.item);
+      written.push(i);
+      const w = codec.write(next, e, state.item, writeId, false);
       if (w.kind === 'put') {
         return { Put: { ...base, Item: w.item, ConditionExpression: condition, ...e.params() } };
       }
@@ -126,10 +148,13 @@ export async function transactRecords(
           TransactItems: transactItems as never,
           ClientRequestToken: randomUUID(),
         }),
+        // Safe to send again: DynamoDB applies a token's request once.
+        { idempotent: true },
       );
       return result;
     } catch (err) {
       if (!isCancelledByCondition(err)) throw err;
+      previous = { id: writeId, result, written };
       await pause(round + 2);
     }
   }
@@ -137,7 +162,7 @@ export async function transactRecords(
 }
 
 /** A transaction cancelled because an item no longer matched what was read. */
-function isCancelledByCondition(err: unknown): boolean {
+export function isCancelledByCondition(err: unknown): boolean {
   const e = err as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
   if (e?.name !== 'TransactionCanceledException' || isRefused(err)) return false;
   return (e.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');

@@ -1,12 +1,13 @@
 /**
- * `put`, `update` and `delete` of the DynamoDB store: the native conditional
- * write first, the reference engine on the item's real state after a failed
- * condition (see `engine.ts`).
+ * `put` and `update` of the DynamoDB store: the native conditional write
+ * first, the reference engine on the item's real state after a failed
+ * condition (see `engine.ts`). Each call stamps its writes with one write id,
+ * so a copy re-sent after it was applied is refused and recognized (see
+ * `write-ids.ts`). `delete` is in `delete.ts`.
  * @module
  */
 import { ConflictError, InvalidInputError } from '../../core/errors.js';
 import type {
-  DeleteResult,
   Mutation,
   PutMode,
   PutResult,
@@ -17,7 +18,7 @@ import type {
   Where,
 } from '../contract.js';
 import { materialize } from '../shared/semantics.js';
-import { syncDelete, syncPut, syncUpdate } from '../shared/sync-engine.js';
+import { syncPut, syncUpdate } from '../shared/sync-engine.js';
 import {
   checkMutation,
   checkNow,
@@ -25,13 +26,13 @@ import {
   checkRef,
   checkWhere,
 } from '../shared/validate.js';
+import type { Item } from './attribute-values.js';
 import {
   absentOrExpired,
   type EngineContext,
   existsIn,
   fullWriteActions,
   MAX_ROUNDS,
-  nativeDelete,
   nativeUpdate,
   pause,
   pinnedWrite,
@@ -49,7 +50,8 @@ import {
   numericFields,
   whereCondition,
 } from './expressions.js';
-import { newWriteId, type RecordCodec } from './item-codec.js';
+import type { RecordCodec } from './item-codec.js';
+import { type Applied, newWriteId, notWrittenBy, shiftStamps } from './write-ids.js';
 
 /** Check the options of `update` as the reference engine does, before any request. */
 export function checkUpdateOptions(options: UpdateOptions): void {
@@ -82,7 +84,12 @@ export async function putRecord(
   }
   codec.key(input.collection, input.key);
   const plan = (t: Parameters<typeof syncPut>[0]) => syncPut(t, input, mode, now, where);
-  if (!codec.native) return readModifyWrite(ctx, codec, input, undefined, plan);
+  const id = newWriteId();
+  const replay = (item: Item): PutResult => ({
+    ok: true,
+    record: codec.decode(item, input.collection),
+  });
+  if (!codec.native) return readModifyWrite(ctx, codec, input, undefined, plan, id, replay);
 
   const e = new Expr();
   const record = materialize(input, partition);
@@ -97,31 +104,12 @@ export async function putRecord(
       whereCondition(e, where),
     ]);
   }
-  const out = await nativeUpdate(ctx, codec, input, e, fullWriteActions(ctx, e, record), condition);
+  const actions = fullWriteActions(ctx, e, record, id, false);
+  const guarded = and([condition, notWrittenBy(e, id)]) as string;
+  const out = await nativeUpdate(ctx, codec, input, e, actions, guarded, id);
   if (out.ok) return { ok: true, record: codec.decode(out.item, input.collection) };
-  return readModifyWrite(ctx, codec, input, out.state, plan);
-}
-
-/** `Store.delete`. */
-export async function deleteRecord(
-  ctx: EngineContext,
-  codec: RecordCodec,
-  ref: RecordRef,
-  where: Where | undefined,
-): Promise<DeleteResult> {
-  const partition = checkRef(ref);
-  checkWhere(where);
-  codec.key(ref.collection, ref.key);
-  const plan = (t: Parameters<typeof syncDelete>[0]) => syncDelete(t, ref, where);
-  if (!codec.native) return readModifyWrite(ctx, codec, ref, undefined, plan);
-  const e = new Expr();
-  const condition = and([
-    existsIn(e, partition, impliesDataMap(where)),
-    whereCondition(e, where),
-  ]) as string;
-  const out = await nativeDelete(ctx, codec, ref, e, condition);
-  if (out.ok) return { ok: true, previous: codec.decode(out.item, ref.collection) };
-  return readModifyWrite(ctx, codec, ref, out.state, plan);
+  if (out.applied !== null) return replay(out.state.item as Item);
+  return readModifyWrite(ctx, codec, input, out.state, plan, id, replay);
 }
 
 /**
@@ -144,7 +132,13 @@ export async function updateRecord(
   checkUpdateOptions(options);
   codec.key(ref.collection, ref.key);
   const plan = (t: Parameters<typeof syncUpdate>[0]) => syncUpdate(t, ref, mutation, options);
-  if (!codec.native) return readModifyWrite(ctx, codec, ref, undefined, plan);
+  const id = newWriteId();
+  const replay = (item: Item, applied: Applied): UpdateResult => ({
+    ok: true,
+    record: codec.decode(item, ref.collection),
+    created: applied.created,
+  });
+  if (!codec.native) return readModifyWrite(ctx, codec, ref, undefined, plan, id, replay);
 
   const numbers = numericFields(options.where);
   // The first native mutate uses this compilation (and its placeholders); later rounds compile again.
@@ -181,9 +175,12 @@ export async function updateRecord(
       lastNative = null;
       const next = planned?.planned();
       if (state === undefined || next === undefined) return result as UpdateResult;
-      const failed = await pinnedWrite(ctx, codec, ref, state, next);
+      if (next === null) throw new Error('unreachable: update planned a delete');
+      const created = (result as Extract<UpdateResult, { ok: true }>).created;
+      const failed = await pinnedWrite(ctx, codec, ref, state, next, id, created);
       if (failed === null) return result as UpdateResult;
-      state = failed;
+      if (failed.applied !== null) return replay(failed.state.item as Item, failed.applied);
+      state = failed.state;
       await pause(round);
       continue;
     }
@@ -198,22 +195,23 @@ export async function updateRecord(
         : compileMutation(e, mutation, ctx.ttlSeconds, numbers);
       if (compiled === null) throw new Error('unreachable: mutation stopped compiling');
       const v = e.name('v');
-      const set = [
-        ...compiled.set,
-        `${v} = ${v} + ${e.value({ N: '1' })}`,
-        `${e.name('w')} = ${e.value({ S: newWriteId() })}`,
-      ];
+      const set = [...compiled.set, `${v} = ${v} + ${e.value({ N: '1' })}`, ...shiftStamps(e, id)];
       const condition = and([
         existsIn(e, partition, impliesDataMap(options.where)),
         options.orCreate === undefined ? undefined : liveCondition(e, options.now as number),
         whereCondition(e, options.where),
         ...compiled.guards,
-      ]);
-      out = await nativeUpdate(ctx, codec, ref, e, { set, remove: compiled.remove }, condition);
+        notWrittenBy(e, id),
+      ]) as string;
+      out = await nativeUpdate(ctx, codec, ref, e, { set, remove: compiled.remove }, condition, id);
     } else {
       const record = (result as Extract<UpdateResult, { ok: true }>).record;
-      const condition = absentOrExpired(e, partition, options.now as number);
-      out = await nativeUpdate(ctx, codec, ref, e, fullWriteActions(ctx, e, record), condition);
+      const condition = and([
+        absentOrExpired(e, partition, options.now as number),
+        notWrittenBy(e, id),
+      ]) as string;
+      const actions = fullWriteActions(ctx, e, record, id, true);
+      out = await nativeUpdate(ctx, codec, ref, e, actions, condition, id);
     }
     lastNative = action;
     if (out.ok) {
@@ -223,6 +221,7 @@ export async function updateRecord(
         created: action === 'create',
       };
     }
+    if (out.applied !== null) return replay(out.state.item as Item, out.applied);
     state = out.state;
     await pause(round);
   }

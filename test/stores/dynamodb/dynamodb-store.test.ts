@@ -579,11 +579,12 @@ describe('errors and retries', () => {
     expect(spy.sent.filter((s) => s.name === 'UpdateItemCommand')).toHaveLength(3);
   });
 
-  it('never re-sends a write whose outcome is unknown, but retries reads', async () => {
+  it('re-sends writes whose outcome is unknown (a copy cannot apply twice) and reads, then fails closed', async () => {
     const dyn = await sharedTestDynamo();
+    let writes = 2;
     let reads = 1;
     const spy = spyClient(dyn.client(), (cmd) => {
-      if (cmd.constructor.name === 'UpdateItemCommand') {
+      if (cmd.constructor.name === 'UpdateItemCommand' && writes-- > 0) {
         return awsError('InternalServerError', { $metadata: { httpStatusCode: 500 } });
       }
       if (cmd.constructor.name === 'GetItemCommand' && reads-- > 0) {
@@ -594,15 +595,22 @@ describe('errors and retries', () => {
     const store = createDynamoStore({
       client: spy,
       tableName: uniqueTableName(),
-      retry: { baseDelayMs: 1 },
+      retry: { maxAttempts: 3, baseDelayMs: 1 },
     });
     await store.migrate();
+    const r = await store.put(rec('k'), { mode: 'insert', now: 0 });
+    expect(r.ok && r.record.version).toBe(1);
+    const sent = spy.sent.filter((s) => s.name === 'UpdateItemCommand');
+    expect(sent).toHaveLength(3);
+    // The very same request each time: its write id is what makes a copy harmless.
+    expect(new Set(sent.map((s) => JSON.stringify(s.input))).size).toBe(1);
+    expect((await store.get({ collection: 'things', key: 'k' }))?.data).toEqual({ n: 1 });
+    expect(spy.sent.filter((s) => s.name === 'GetItemCommand')).toHaveLength(2);
+    writes = 3;
     await expect(
       store.update({ collection: 'things', key: 'k' }, { inc: { n: 1 } }),
     ).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(spy.sent.filter((s) => s.name === 'UpdateItemCommand')).toHaveLength(1);
-    expect(await store.get({ collection: 'things', key: 'k' })).toBeNull();
-    expect(spy.sent.filter((s) => s.name === 'GetItemCommand')).toHaveLength(2);
+    expect((await store.get({ collection: 'things', key: 'k' }))?.data).toEqual({ n: 1 });
   });
 
   it('reports an unreachable endpoint as StoreUnavailableError', async () => {

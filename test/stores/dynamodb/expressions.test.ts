@@ -136,8 +136,11 @@ describe('a use()-shaped update', () => {
       const condition = input.ConditionExpression ?? '';
       expect(depth(condition)).toBe(0);
       expect(condition).not.toMatch(/attribute_|if_not_exists|\bOR\b/);
-      expect(condition.split(' AND ')).toHaveLength(5);
-      expect(input.UpdateExpression).not.toMatch(/if_not_exists/);
+      // Five for the use, four for the write-id guard (`NOT #w = :id`, see write-ids.ts).
+      expect(condition.split(' AND ')).toHaveLength(9);
+      // if_not_exists only moves the write ids down: none on a data path.
+      expect(input.UpdateExpression).not.toMatch(/if_not_exists\(#n\d+\.#n\d+/);
+      expect(input.UpdateExpression?.match(/if_not_exists/g)).toHaveLength(3);
     } finally {
       await store.close();
       client.destroy();
