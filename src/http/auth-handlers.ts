@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isTesseraError } from '../core/errors.js';
 import { type ClientCredential, parseAuthorization, restorePlus } from './credentials.js';
 import { createJwtGuard } from './guard.js';
 import { createCallerAuth, createIntrospect, createRevoke } from './oauth-endpoints.js';
@@ -69,6 +70,14 @@ export function describeIssues(issues: readonly Issue[]): string {
     /[^\x20-\x21\x23-\x5b\x5d-\x7e]/g,
     '?',
   );
+}
+
+/** `exp - iat` of a JWT just minted here, seconds. */
+function lifetimeOf(jws: string): number {
+  const payload = JSON.parse(
+    Buffer.from(jws.slice(jws.indexOf('.') + 1, jws.lastIndexOf('.')), 'base64url').toString(),
+  ) as { iat: number; exp: number };
+  return payload.exp - payload.iat;
 }
 
 /**
@@ -237,13 +246,29 @@ export function createAuthHandlers(options: AuthHandlerOptions): AuthHandlers {
       claims.client_id = record.tokenId;
       if (scope !== undefined) claims.scope = scope;
     }
-    const accessToken = await sv.sign(claims);
+    // A JWT never outlives its PAT: `exp` is capped at the PAT's expiry, and a PAT
+    // that expires within the current second (seconds are rounded down) gets none.
+    const expiresAt = typeof record.expiresAt === 'number' ? record.expiresAt : undefined;
+    let accessToken: string;
+    try {
+      accessToken = await sv.sign(claims, expiresAt === undefined ? undefined : { expiresAt });
+    } catch (err) {
+      const field = (err as { field?: unknown } | null)?.field;
+      if (!isTesseraError(err, 'ERR_TESSERA_INVALID_INPUT') || field !== 'expiresAt') throw err;
+      logger?.warn({ reason: 'expired', tokenId: record.tokenId }, 'tessera: PAT expired');
+      return clientFailure(
+        401,
+        'Invalid Authorization token',
+        'Client authentication failed',
+        credential.method,
+      );
+    }
     return json(
       200,
       {
         access_token: accessToken,
         token_type: 'Bearer',
-        expires_in: sv.ttlSeconds,
+        expires_in: expiresAt === undefined ? sv.ttlSeconds : lifetimeOf(accessToken),
         ...(scope !== undefined ? { scope } : {}),
         ...(b.state !== undefined ? { state: b.state } : {}),
       },

@@ -162,11 +162,26 @@ export async function buildSignerVerifier(
     async sign(claims: JwtClaims, signOptions?: SignOptions): Promise<string> {
       if (!isPlainObject(claims)) throw new InvalidInputError('claims must be a plain object');
       const iat = Math.floor(clock.now() / 1000);
+      let exp = iat + ttlSeconds;
+      const cap = signOptions?.expiresAt;
+      if (cap !== undefined) {
+        if (typeof cap !== 'number' || !Number.isFinite(cap)) {
+          throw new InvalidInputError(
+            'expiresAt must be a finite number (epoch seconds)',
+            'expiresAt',
+          );
+        }
+        const latest = Math.floor(cap);
+        if (latest <= iat) {
+          throw new InvalidInputError('expiresAt must be after the issue time', 'expiresAt');
+        }
+        if (latest < exp) exp = latest;
+      }
       const payload: Record<string, unknown> = {
         ...claims,
         iss: issuer,
         iat,
-        exp: iat + ttlSeconds,
+        exp,
         jti: randomId62(22),
       };
       if (notBefore) payload.nbf = iat;

@@ -134,6 +134,13 @@ export interface SignerVerifierOptions {
 export interface SignOptions {
   /** Override the configured audience for this token. */
   readonly audience?: string | readonly string[];
+  /**
+   * Latest expiry, epoch SECONDS (a fraction is rounded down): the token's
+   * `exp` is the earlier of `iat + ttl` and this, so a token never outlives
+   * the credential it was minted from (e.g. a PAT's `expiresAt`). Must be
+   * after `iat`: a token that would be expired at once is refused.
+   */
+  readonly expiresAt?: number;
 }
 
 /** The JWT signer/verifier (see {@link buildSignerVerifier}). */
@@ -157,9 +164,11 @@ export interface JwtSignerVerifier {
   /** The current JWKS (public keys only; retired keys drop out when their last token expires). */
   readonly jwks: PublicJwks;
   /**
-   * Mint a token: the claims plus `iss`, `iat`, `exp`, `jti` (and `nbf`, `aud` when configured).
+   * Mint a token: the claims plus `iss`, `iat`, `exp`, `jti` (and `nbf`, `aud` when configured);
+   * `exp` is `iat + ttl`, or `options.expiresAt` when that is earlier.
    * @throws InvalidInputError (`ERR_TESSERA_INVALID_INPUT`) when claims are not a JSON object,
-   *   or (`at+jwt`) lack `sub` or `client_id`
+   *   or (`at+jwt`) lack `sub` or `client_id`; field `expiresAt` when `options.expiresAt` is
+   *   not a finite number or not after `iat` (the token would be expired at once)
    */
   sign(claims: JwtClaims, options?: SignOptions): Promise<string>;
   /**

@@ -138,6 +138,43 @@ export const CASES: readonly HttpCase[] = [
     }),
     { status: 200, check: tokenResponse('plus') },
   ),
+  {
+    name: 'token: a PAT expiring within the JWT lifetime caps exp at its expiry (expires_in to match)',
+    steps: [
+      step(
+        (fx) => ({
+          method: 'POST',
+          path: `${T.admin}/tokens`,
+          headers: { authorization: bearer(fx.adminJwt) },
+          json: { owner: 'soon@example.com', expiresAt: Math.floor(Date.now() / 1000) + 120 },
+        }),
+        {
+          status: 201,
+          check: (body, fx) => {
+            fx.vars.expiring = body.token;
+            fx.vars.expiringAt = String(body.record.expiresAt);
+          },
+        },
+      ),
+      step(
+        (fx) => ({
+          method: 'POST',
+          path: `${T.auth}/token`,
+          json: { grant_type: 'client_credentials', client_secret: fx.vars.expiring },
+        }),
+        {
+          status: 200,
+          check: async (body, fx) => {
+            const { payload } = await fx.sv.verify(body.access_token);
+            expect(payload.exp).toBe(Number(fx.vars.expiringAt));
+            expect(body.expires_in).toBe((payload.exp as number) - (payload.iat as number));
+            expect(body.expires_in).toBeGreaterThan(100);
+            expect(body.expires_in).toBeLessThanOrEqual(120);
+          },
+        },
+      ),
+    ],
+  },
   one(
     'token: Basic with an empty client id (the seed form ":<token>")',
     (fx) => ({

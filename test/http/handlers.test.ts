@@ -181,6 +181,58 @@ describe('the native module through fromAccessTokens', () => {
   });
 });
 
+describe('the lifetime of a minted JWT', () => {
+  it('never outlives its PAT: exp capped at the PAT expiry, none minted for an expired PAT', async () => {
+    const t0 = Date.UTC(2026, 0, 1);
+    const clock = createFakeClock(t0);
+    const store = createMemoryStore();
+    const native = createAccessTokens({ store, clock });
+    const sv = await buildSignerVerifier({ keySet, issuer: 'i', clock, store });
+    const auth = createAuthHandlers({ pat: fromAccessTokens(native), signerVerifier: sv, clock });
+    // Expires 90.5 s from now: 90 s in the seed's whole seconds (rounded down).
+    const { token } = await native.issue({ owner: 'alice', expiresAt: t0 + 90_500 });
+    const exchange = () => auth.token(request({ headers: { authorization: `Bearer ${token}` } }));
+
+    const first = await exchange();
+    expect(first.status).toBe(200);
+    const firstBody = first.body as { access_token: string; expires_in: number };
+    expect(firstBody.expires_in).toBe(90);
+    const { payload } = await sv.verify(firstBody.access_token);
+    expect(payload.exp).toBe(t0 / 1000 + 90);
+
+    clock.advance(89_500);
+    const late = await exchange();
+    expect(late.status).toBe(200);
+    const lateJwt = (late.body as { access_token: string; expires_in: number }).access_token;
+    expect((late.body as { expires_in: number }).expires_in).toBe(1);
+    expect((await sv.verify(lateJwt)).payload.exp).toBe(t0 / 1000 + 90);
+
+    // Valid for 0.5 s more, but its whole-second expiry has come: no JWT.
+    clock.advance(700);
+    expect((await native.verify(token)).valid).toBe(true);
+    const refused = await exchange();
+    expect(refused.status).toBe(401);
+    expect(refused.body).toEqual({ error: { message: 'Invalid Authorization token' } });
+    // And the JWT minted before is over with the PAT.
+    await expect(sv.verify(lateJwt)).rejects.toMatchObject({ code: 'ERR_JWT_EXPIRED' });
+  });
+
+  it('keeps the full lifetime for a PAT without expiry or expiring later', async () => {
+    const clock = createFakeClock(Date.UTC(2026, 0, 1));
+    const native = createAccessTokens({ store: createMemoryStore(), clock });
+    const sv = await buildSignerVerifier({ keySet, issuer: 'i', clock, ttl: 600 });
+    const auth = createAuthHandlers({ pat: fromAccessTokens(native), signerVerifier: sv, clock });
+    for (const expiresAt of [null, clock.now() + 3_600_000]) {
+      const { token } = await native.issue({ owner: 'bob', expiresAt });
+      const res = await auth.token(request({ body: { client_secret: token } }));
+      const body = res.body as { access_token: string; expires_in: number };
+      expect(body.expires_in).toBe(600);
+      const { payload } = await sv.verify(body.access_token);
+      expect((payload.exp as number) - (payload.iat as number)).toBe(600);
+    }
+  });
+});
+
 describe('options and helpers', () => {
   it('refuses missing collaborators and bad options', async () => {
     const sv = await buildSignerVerifier({ keySet, issuer: 'i' });

@@ -38,6 +38,32 @@ describe('sign', () => {
     expect(payload.jti).not.toBe('x');
   });
 
+  it('caps exp at options.expiresAt and refuses a token that would be expired at once', async () => {
+    const clock = createFakeClock(Date.UTC(2026, 0, 1, 12));
+    const sv = await buildSignerVerifier({
+      keySet: await generateKeySet('k1'),
+      issuer: 'i',
+      clock,
+    });
+    const iat = clock.now() / 1000;
+    expect(decode(await sv.sign(claims, { expiresAt: iat + 90 })).payload.exp).toBe(iat + 90);
+    expect(decode(await sv.sign(claims, { expiresAt: iat + 90.9 })).payload.exp).toBe(iat + 90);
+    // A later expiry does not lengthen the token.
+    expect(decode(await sv.sign(claims, { expiresAt: iat + 9999 })).payload.exp).toBe(iat + 600);
+    const capped = await sv.sign(claims, { expiresAt: iat + 1 });
+    expect((await sv.verify(capped)).payload.exp).toBe(iat + 1);
+    clock.advance(1000);
+    await expect(sv.verify(capped)).rejects.toMatchObject({ code: 'ERR_JWT_EXPIRED' });
+    const now = clock.now() / 1000;
+    for (const expiresAt of [now, now - 60, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(sv.sign(claims, { expiresAt })).rejects.toMatchObject({
+        name: 'InvalidInputError',
+        code: 'ERR_TESSERA_INVALID_INPUT',
+        field: 'expiresAt',
+      });
+    }
+  });
+
   it('writes nbf and aud when configured', async () => {
     const sv = await buildSignerVerifier({
       keySet: await generateKeySet('k1'),
