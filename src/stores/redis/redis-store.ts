@@ -39,7 +39,7 @@ import {
 import { runWrite } from './scripts.js';
 import { headArgs, lostEntries, type OnceArgs, singleCall } from './single.js';
 import { startSweeperLoop } from './sweeper.js';
-import { createWriteOnce, timeToMs } from './write-once.js';
+import { createAnswerRelease, createWriteOnce, timeToMs } from './write-once.js';
 
 /** Layout version written by `migrate()`; a store refuses data of another layout. */
 export const LAYOUT_VERSION = '1';
@@ -102,6 +102,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     maxDelayMs: maxWriteDelayMs,
     onError,
   });
+  const answers = createAnswerRelease(client, () => singleNode, onError);
   const registered = new Set<string>();
   const sweepers = new Set<() => void>();
   let closed = false;
@@ -245,6 +246,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     }
     if (reply.ok === 'late') throw late(operation, reply.serverMs, o);
     if (!reply.ok) return failed(planned, reply);
+    answers.release(o.key);
     const { replies } = committed(planned, reply.ops, false);
     if (reply.lost.length > 0) {
       const lost = lostEntries(keys, planned, reply.lost);
@@ -305,6 +307,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       if (!pre.batch.empty) await background(async () => planAbort(keys, pre).run(client));
       return failed(planned, reply);
     }
+    answers.release(o.key);
     const { replies, outcomes } = committed(planned, reply.ops, followUp);
     if (followUp) {
       const post = planPost(keys, pre, outcomes);
@@ -468,6 +471,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       if (closed) return;
       closed = true;
       for (const stop of [...sweepers]) stop();
+      await answers.flush().catch(() => {});
       await events.close();
       if (owned) await closeConnection(client);
     },

@@ -11,6 +11,10 @@
  * - refuses to run (`late`) when it reaches Redis after its deadline: more
  *   than `maxWriteDelayMs` after the store sent it, on Redis's clock.
  *
+ * Once the answer has arrived the client resends nothing, so the store unlinks
+ * the kept copy at once ({@link createAnswerRelease}): it lives a round trip,
+ * and {@link WriteOnce.keepMs} only when the answer was lost.
+ *
  * Answers are kept longer than deadlines last (by {@link CLOCK_SLACK_MS}, for
  * the error of the clock estimate), so a delivery either finds the answer of an
  * earlier one, or applies the write for the first time, or is refused.
@@ -128,4 +132,75 @@ export function createWriteOnce(
 /** Redis's `TIME` answer in ms. */
 export function timeToMs(reply: ReadonlyArray<string | number>): number {
   return Number(reply[0]) * 1000 + Math.floor(Number(reply[1]) / 1000);
+}
+
+/**
+ * Drops kept answers once their write's answer has arrived. A kept answer only
+ * serves a second delivery of a write whose answer was lost; once the store
+ * holds the answer the client resends nothing, so the copy (which holds the
+ * records' data, application data an erasing write was meant to remove) is
+ * unlinked at once instead of living {@link WriteOnce.keepMs}. Keys released
+ * in one turn of the event loop go in one `UNLINK` per hash tag (one for all
+ * on a single server that does not enforce slots).
+ */
+export interface AnswerRelease {
+  /** Unlink this kept answer soon (batched). */
+  release(key: string): void;
+  /** Send what is pending now. */
+  flush(): Promise<void>;
+}
+
+/** The part of a client that {@link createAnswerRelease} uses. */
+export interface UnlinkClient {
+  unlink(...keys: string[]): Promise<unknown>;
+}
+
+/**
+ * Create the releaser of kept answers.
+ * @param client - the store's client
+ * @param oneCommand - whether all keys may go in one command (a single server that does not enforce slots)
+ * @param onError - receives failed unlinks (the answers then expire on their own)
+ */
+export function createAnswerRelease(
+  client: UnlinkClient,
+  oneCommand: () => boolean,
+  onError: (err: unknown) => void,
+): AnswerRelease {
+  let pending: string[] = [];
+  let scheduled = false;
+
+  const send = (batch: string[]): Promise<void> => {
+    if (batch.length === 0) return Promise.resolve();
+    if (oneCommand()) return client.unlink(...batch).then(() => undefined, onError);
+    const byTag = new Map<string, string[]>();
+    for (const key of batch) {
+      const tag = key.slice(0, key.indexOf('}') + 1);
+      const list = byTag.get(tag);
+      if (list === undefined) byTag.set(tag, [key]);
+      else list.push(key);
+    }
+    return Promise.all(
+      [...byTag.values()].map((group) => client.unlink(...group).then(() => undefined, onError)),
+    ).then(() => undefined);
+  };
+
+  const flush = (): Promise<void> => {
+    scheduled = false;
+    const batch = pending;
+    pending = [];
+    return send(batch);
+  };
+
+  return {
+    release(key) {
+      pending.push(key);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => {
+          if (scheduled) void flush();
+        });
+      }
+    },
+    flush,
+  };
 }

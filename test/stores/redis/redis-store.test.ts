@@ -6,6 +6,7 @@ import { toStoreError } from '../../../src/stores/redis/errors.js';
 import { createRedisStore, type RedisStore } from '../../../src/stores/redis/index.js';
 import { escapePart, keyLayout, memberOf } from '../../../src/stores/redis/keys.js';
 import { parseRedisUrl } from '../../../src/stores/redis/options.js';
+import { createAnswerRelease } from '../../../src/stores/redis/write-once.js';
 import { gateBackend, REDIS_URL, redisAvailable } from '../../support/backends.js';
 import { freePort } from '../../support/redis-cluster.js';
 import { deleteKeys, keysOf, openClient, runPrefix } from './helpers.js';
@@ -147,21 +148,35 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
   const records = async (P: string) => (await keysOf(client, P)).filter((k) => !k.includes('}:w:'));
 
   describe('redis store: storage', () => {
-    it('writes one hash per record, entries per collection and index value, the answers of recent writes, and nothing else', async () => {
+    it('writes one hash per record, entries per collection and index value, the answer of a write until it arrived, and nothing else', async () => {
       const s = await fresh();
-      await s.put(rec('k1', { partition: 'p', index: { owner: 'o1' }, expiresAt: NOW + 1 }), {
-        mode: 'insert',
-        now: NOW,
-      });
       const P = s.keys.prefix;
-      // The answer of each applied write, in its partition's tag, kept 20 s.
       const answers = async () => (await keysOf(client, P)).filter((k) => k.includes('}:w:'));
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      // Held back here: the answer the script keeps for a second delivery, in its partition's tag, 20 s.
+      const unlinked: string[][] = [];
+      const hold = vi.spyOn(client, 'unlink').mockImplementation((async (...k: string[]) => {
+        unlinked.push(k);
+        return 0;
+      }) as never);
+      try {
+        await s.put(rec('k1', { partition: 'p', index: { owner: 'o1' }, expiresAt: NOW + 1 }), {
+          mode: 'insert',
+          now: NOW,
+        });
+        await turn();
+      } finally {
+        hold.mockRestore();
+      }
       const [answer] = await answers();
       expect(answer).toMatch(new RegExp(`^\\{${P}:p\\}:w:[0-9a-z]+$`));
       const ttl = await client.pttl(answer as string);
       expect(ttl).toBeGreaterThan(15_000);
       expect(ttl).toBeLessThanOrEqual(20_000);
       expect(await client.get(answer as string)).toMatch(/^ok\0/);
+      // Once the answer arrived the store released that copy (one UNLINK for the turn).
+      expect(unlinked).toEqual([[answer]]);
+      await client.unlink(answer as string);
       expect(await records(P)).toEqual(
         [
           `{${P}:p}:r:things:k1`,
@@ -174,9 +189,66 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
           `{${P}}:meta`,
         ].sort(),
       );
+      // Unheld: an erasing write leaves neither the record nor a copy of it in its answer.
       await s.delete({ collection: 'things', key: 'k1', partition: 'p' });
+      await turn();
+      await turn();
       expect(await records(P)).toEqual([`{${P}}:cols`, `{${P}}:meta`]);
-      expect(await answers()).toHaveLength(2);
+      expect(await answers()).toEqual([]);
+    });
+
+    it('releases the answer of every write (Cluster protocol), each UNLINK within one hash tag', async () => {
+      const s = await fresh({ singleNode: false });
+      const sent: string[][] = [];
+      const real = client.unlink.bind(client);
+      const spy = vi.spyOn(client, 'unlink').mockImplementation((async (...k: string[]) => {
+        sent.push(k);
+        return real(...k);
+      }) as never);
+      try {
+        await Promise.all(
+          ['a', 'b', 'c'].map((k) =>
+            s.put(rec(k, { partition: k === 'c' ? 'q' : 'p' }), { mode: 'insert', now: NOW }),
+          ),
+        );
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        spy.mockRestore();
+      }
+      const P = s.keys.prefix;
+      expect(sent.flat()).toHaveLength(3);
+      for (const g of sent)
+        expect(new Set(g.map((k) => k.slice(0, k.indexOf('}') + 1))).size).toBe(1);
+      expect((await keysOf(client, P)).filter((k) => k.includes('}:w:'))).toEqual([]);
+    });
+
+    it('releases the answers of one turn in one UNLINK per hash tag, or one in all on a single server', async () => {
+      for (const one of [false, true]) {
+        const tag = `{rel-${one}-${Date.now()}`;
+        const names = [`${tag}:p}:w:1`, `${tag}:p}:w:2`, `${tag}:q}:w:3`];
+        for (const k of names) await client.set(k, 'ok', 'PX', 20_000);
+        const sent: string[][] = [];
+        const real = client.unlink.bind(client);
+        const spy = vi.spyOn(client, 'unlink').mockImplementation((async (...k: string[]) => {
+          sent.push(k);
+          return real(...k);
+        }) as never);
+        try {
+          const release = createAnswerRelease(
+            client,
+            () => one,
+            () => {},
+          );
+          for (const k of names) release.release(k);
+          expect(sent).toEqual([]);
+          await release.flush();
+        } finally {
+          spy.mockRestore();
+        }
+        expect(sent).toEqual(one ? [names] : [names.slice(0, 2), names.slice(2)]);
+        expect(await client.exists(...names)).toBe(0);
+      }
     });
 
     it('sets PXAT after expiresAt plus the grace, never before the write plus the grace', async () => {
@@ -388,6 +460,10 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: backend-speci
         expect(r.ok).toBe(true);
         // Before its first write a store reads Redis's clock (for write deadlines).
         expect(calls).toEqual(['time', 'evalsha']);
+        calls.length = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+        // Then the copy of its answer is released, once the answer arrived.
+        expect(calls).toEqual(['unlink']);
         calls.length = 0;
         await s.put(rec('k2'), { mode: 'insert', now: NOW });
         expect(calls).toEqual(['evalsha']);
