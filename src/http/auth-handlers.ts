@@ -9,7 +9,12 @@
 import { isTesseraError } from '../core/errors.js';
 import { type ClientCredential, parseAuthorization, restorePlus } from './credentials.js';
 import { createJwtGuard } from './guard.js';
-import { createCallerAuth, createIntrospect, createRevoke } from './oauth-endpoints.js';
+import {
+  createCallerAuth,
+  createIntrospect,
+  createRevoke,
+  introspectAccess,
+} from './oauth-endpoints.js';
 import { createPatGate } from './pat-gate.js';
 import {
   basicChallenge,
@@ -36,7 +41,7 @@ export type Handler = (req: HttpRequest) => Promise<HttpResponse>;
 export interface AuthHandlers {
   /** `POST /token`: PAT → JWT (the seed's endpoint; RFC 6749 §4.4 with `style: 'oauth'`). */
   readonly token: Handler;
-  /** `POST /introspect`: RFC 7662, for admins or callers with `introspectRole`. */
+  /** `POST /introspect`: RFC 7662, for admins or callers with `introspectRole` (or whom `canIntrospect` accepts). */
   readonly introspect: Handler;
   /** `POST /revoke`: RFC 7009, a PAT or a minted JWT. */
   readonly revoke: Handler;
@@ -312,7 +317,7 @@ export function createAuthHandlers(options: AuthHandlerOptions): AuthHandlers {
     pat: options.pat,
     callerAuth,
     realm,
-    introspectRole: options.introspectRole ?? 'introspect',
+    access: introspectAccess(options),
   });
   const revoke = createRevoke({ sv, pat: options.pat, gate, callerAuth });
 

@@ -53,6 +53,7 @@ export {
   type AccessTokenMethods,
   type AdminHandlerOptions,
   type AuthHandlerOptions,
+  type Caller,
   type GuardOptions,
   type HttpLogger,
   type HttpRequest,

@@ -23,21 +23,14 @@ import {
 } from './responses.js';
 import {
   type AccessTokenMethods,
+  type Caller,
   type HttpRequest,
   type HttpResponse,
   MALFORMED_BODY,
 } from './types.js';
 import { checkObject, isObject, str } from './validate.js';
 
-/** An authenticated caller of introspection or revocation. */
-export interface Caller {
-  /** The caller's PAT id (a JWT's `sub`). */
-  readonly tokenId: string;
-  /** Whether the caller is an admin. */
-  readonly admin: boolean;
-  /** The caller's roles. */
-  readonly roles: readonly string[];
-}
+export type { Caller } from './types.js';
 
 /** Outcome of caller authentication. */
 export type CallerResult =
@@ -148,34 +141,69 @@ function tokenParam(body: Record<string, unknown>): string | HttpResponse {
   return body.token as string;
 }
 
+/** Who may introspect: a predicate over the caller, and the roles a refusal names. */
+export interface IntrospectAccess {
+  /** Whether `caller` may introspect. */
+  readonly allowed: (caller: Caller) => boolean;
+  /** Roles named as the `scope` of the 403 challenge (none: no scope). */
+  readonly scope: readonly string[];
+}
+
+/**
+ * The introspection access of the auth handler options: `canIntrospect` when
+ * given, else admins and holders of any of `introspectRole` (default `introspect`).
+ * @param options - `introspectRole` (a role or a list), `canIntrospect`
+ * @throws TypeError for an empty or non-string role, or a `canIntrospect` that is not a function
+ * @example `introspectAccess({ introspectRole: ['ops', 'audit'] }).allowed({ tokenId, admin: false, roles: ['ops'] }) // true`
+ */
+export function introspectAccess(options: {
+  readonly introspectRole?: string | readonly string[] | undefined;
+  readonly canIntrospect?: ((caller: Caller) => boolean) | undefined;
+}): IntrospectAccess {
+  const given = options.introspectRole ?? 'introspect';
+  const roles: readonly string[] = typeof given === 'string' ? [given] : [...given];
+  if (roles.some((r) => typeof r !== 'string' || r === '')) {
+    throw new TypeError('introspectRole must be a non-empty string or a list of them');
+  }
+  const scope = options.introspectRole === undefined && options.canIntrospect ? [] : roles;
+  if (options.canIntrospect !== undefined) {
+    if (typeof options.canIntrospect !== 'function') {
+      throw new TypeError('canIntrospect must be a function');
+    }
+    const decide = options.canIntrospect;
+    return { allowed: (caller) => decide(caller) === true, scope };
+  }
+  return {
+    allowed: (caller) => caller.admin || roles.some((r) => caller.roles.includes(r)),
+    scope,
+  };
+}
+
 /**
  * Create the RFC 7662 introspection handler: `{ active: false }` for anything
- * not currently valid, else the token's claims; callers need admin or `introspectRole`.
+ * not currently valid, else the token's claims; callers need what `access` allows
+ * (by default admin or the `introspect` role), else 403 `insufficient_scope`.
  * @param deps - signer/verifier, access-token methods, caller authentication,
- *   challenge realm and the role that allows introspection
- * @example `const introspect = createIntrospect({ sv, pat, callerAuth, realm, introspectRole: 'introspect' });`
+ *   challenge realm and who may introspect
+ * @example `const introspect = createIntrospect({ sv, pat, callerAuth, realm, access: introspectAccess({}) });`
  */
 export function createIntrospect(deps: {
   sv: JwtSignerVerifier;
   pat: AccessTokenMethods;
   callerAuth: CallerAuth;
   realm: string;
-  introspectRole: string;
+  access: IntrospectAccess;
 }): (req: HttpRequest) => Promise<HttpResponse> {
-  const { sv, pat, callerAuth, realm, introspectRole } = deps;
+  const { sv, pat, callerAuth, realm, access } = deps;
   const inactive = () => json(200, { active: false }, NO_STORE);
+  const scope = access.scope.length > 0 ? access.scope.join(' ') : undefined;
   return async (req) => {
     const auth = await callerAuth(req);
     if (!auth.ok) return auth.response;
-    if (!auth.caller.admin && !auth.caller.roles.includes(introspectRole)) {
+    if (!access.allowed(auth.caller)) {
       const description = 'Introspection needs an admin or the introspection role';
       return oauthError(403, 'insufficient_scope', description, {
-        'www-authenticate': bearerChallenge(
-          realm,
-          'insufficient_scope',
-          description,
-          introspectRole,
-        ),
+        'www-authenticate': bearerChallenge(realm, 'insufficient_scope', description, scope),
       });
     }
     const token = tokenParam(auth.body);

@@ -186,6 +186,16 @@ export interface AccessTokenMethods {
   readonly store?: Store;
 }
 
+/** An authenticated caller of introspection or revocation (a PAT, or a JWT minted from one). */
+export interface Caller {
+  /** The caller's PAT id (a JWT's `sub`). */
+  readonly tokenId: string;
+  /** Whether the caller is an admin. */
+  readonly admin: boolean;
+  /** The caller's roles. */
+  readonly roles: readonly string[];
+}
+
 /** A pino-compatible logger (any object with these methods). */
 export interface HttpLogger {
   /** Failed or throttled verifications (reasons and ids, never secrets). */
@@ -257,8 +267,19 @@ export interface AuthHandlerOptions extends CommonOptions {
    * for RFC 8414 metadata; default: derived from the request.
    */
   readonly publicUrl?: string;
-  /** Role that lets a non-admin caller use introspection (default `introspect`). */
-  readonly introspectRole?: string;
+  /**
+   * Role, or roles (any one of them), that let a non-admin caller use
+   * introspection (default `introspect`); named as the `scope` of the 403
+   * challenge (also when `canIntrospect` decides).
+   */
+  readonly introspectRole?: string | readonly string[];
+  /**
+   * Decides who may use introspection, instead of "an admin, or a holder of
+   * `introspectRole`" (admins are then allowed only if it says so), e.g. to
+   * apply the same role rule as the rest of an application.
+   * @example `canIntrospect: (c) => c.admin || c.roles.includes('ops')`
+   */
+  readonly canIntrospect?: (caller: Caller) => boolean;
   /** `Cache-Control` max-age of the JWKS, seconds (default 300). */
   readonly jwksMaxAgeSeconds?: number;
   /** Time source for throttling (default: the system clock). */

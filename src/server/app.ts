@@ -28,7 +28,7 @@ import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { signerRevoker } from './minted-jwts.js';
 import { mountOperationRoutes } from './operations.js';
 import { createRateLimiter } from './rate-limit.js';
-import { SERVICE_ROLES } from './roles.js';
+import { hasAnyRole, SERVICE_ROLES } from './roles.js';
 import type { RouteRuntime, ServiceEnv } from './route.js';
 import { mountAccessTokenRoutes } from './routes/access-tokens.js';
 import { mountActionTokenRoutes } from './routes/action-tokens.js';
@@ -238,8 +238,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
         throttle: { store },
         clock,
         logger: httpLogger,
-        // Introspection tells any token's owner and roles: a service role, not an application one.
+        // Introspection tells any token's owner and roles: a service role, not an application
+        // one, under the rule of every other route (an admin token or `tessera:admin` too).
         introspectRole: SERVICE_ROLES.introspect,
+        canIntrospect: (caller) => hasAnyRole(caller, [SERVICE_ROLES.introspect]),
         ...(options.publicUrl === undefined ? {} : { publicUrl: `${options.publicUrl}/auth` }),
       }),
       admin: createAdminHandlers({

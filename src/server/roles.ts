@@ -44,8 +44,15 @@ export interface Principal {
   readonly roles: readonly string[];
 }
 
-/** Whether `principal` may call a route that needs one of `required`. */
-export function hasAnyRole(principal: Principal, required: readonly string[]): boolean {
+/**
+ * Whether `principal` may call a route that needs one of `required`: an
+ * admin, a holder of `tessera:admin`, or a holder of one of `required`. The
+ * one rule of every route, introspection included.
+ */
+export function hasAnyRole(
+  principal: Pick<Principal, 'admin' | 'roles'>,
+  required: readonly string[],
+): boolean {
   if (principal.admin || principal.roles.includes(SERVICE_ROLES.admin)) return true;
   for (const r of required) if (principal.roles.includes(r)) return true;
   return false;

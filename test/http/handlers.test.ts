@@ -233,6 +233,80 @@ describe('the lifetime of a minted JWT', () => {
   });
 });
 
+describe('who may introspect', () => {
+  async function setup(options: Record<string, unknown>) {
+    const clock = createFakeClock(Date.UTC(2026, 0, 1));
+    const native = createAccessTokens({ store: createMemoryStore(), clock });
+    const sv = await buildSignerVerifier({ keySet, issuer: 'i', clock });
+    const auth = createAuthHandlers({
+      pat: fromAccessTokens(native),
+      signerVerifier: sv,
+      clock,
+      ...options,
+    });
+    const subject = await native.issue({ owner: 'alice', roles: ['reader'] });
+    const as = async (caller: { roles?: string[]; isAdmin?: boolean }) => {
+      const c = await native.issue({ owner: 'caller', ...caller });
+      return auth.introspect(
+        request({
+          path: '/introspect',
+          headers: { authorization: `Bearer ${c.token}` },
+          body: { token: subject.token },
+        }),
+      );
+    };
+    return { as };
+  }
+
+  it('admits admins and holders of any role of an introspectRole list, naming them all as the scope', async () => {
+    const { as } = await setup({ introspectRole: ['ops', 'audit'] });
+    for (const caller of [{ roles: ['ops'] }, { roles: ['x', 'audit'] }, { isAdmin: true }]) {
+      const r = await as(caller);
+      expect(r.status, JSON.stringify(caller)).toBe(200);
+      expect(r.body).toMatchObject({ active: true, owner: 'alice' });
+    }
+    for (const caller of [{ roles: [] }, { roles: ['introspect'] }, { roles: ['opsx'] }]) {
+      const r = await as(caller);
+      expect(r.status, JSON.stringify(caller)).toBe(403);
+      expect(r.body).toMatchObject({ error: 'insufficient_scope' });
+      expect(r.headers?.['www-authenticate']).toMatch(
+        /error="insufficient_scope".*scope="ops audit"/,
+      );
+    }
+  });
+
+  it('lets canIntrospect decide instead, admins included', async () => {
+    const { as } = await setup({
+      canIntrospect: (c: { roles: readonly string[] }) => c.roles.includes('gateway'),
+    });
+    expect((await as({ roles: ['gateway'] })).status).toBe(200);
+    // An admin the predicate refuses is refused; no scope is named when no role was given.
+    const admin = await as({ isAdmin: true });
+    expect(admin.status).toBe(403);
+    expect(admin.headers?.['www-authenticate']).not.toMatch(/scope=/);
+    // The predicate sees the caller: id, admin flag and roles.
+    const seen: unknown[] = [];
+    const spy = await setup({
+      canIntrospect: (c: unknown) => {
+        seen.push(c);
+        return false;
+      },
+    });
+    await spy.as({ roles: ['r1'] });
+    expect(seen).toEqual([{ tokenId: expect.any(String), admin: false, roles: ['r1'] }]);
+  });
+
+  it('refuses a bad introspectRole or canIntrospect at construction', async () => {
+    for (const bad of [
+      { introspectRole: '' },
+      { introspectRole: ['ok', ''] },
+      { canIntrospect: 'yes' },
+    ]) {
+      await expect(setup(bad), JSON.stringify(bad)).rejects.toThrow(TypeError);
+    }
+  });
+});
+
 describe('options and helpers', () => {
   it('refuses missing collaborators and bad options', async () => {
     const sv = await buildSignerVerifier({ keySet, issuer: 'i' });

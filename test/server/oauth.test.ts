@@ -192,7 +192,7 @@ describe('OAuth endpoints and the seed routes', () => {
     expect(await works(jwtRevoked)).toBe(401);
   });
 
-  it('answers introspection only to admins and the tessera:introspect role', async () => {
+  it('answers introspection only to admins, tessera:admin and the tessera:introspect role', async () => {
     const { svc, admin } = await h.start();
     const subject = await issue(svc, admin, { owner: 'alice', roles: ['reader'] });
     const introspect = (credential: string) =>
@@ -214,6 +214,9 @@ describe('OAuth endpoints and the seed routes', () => {
     expect((await introspect(jwt.access_token)).body).toMatchObject({ active: true });
     const root = await issue(svc, admin, { owner: 'root', isAdmin: true });
     expect((await introspect(root.token)).body).toMatchObject({ active: true });
+    // tessera:admin holds every service role, introspection too (the rule of every route).
+    const serviceAdmin = await issue(svc, admin, { owner: 'ops', roles: ['tessera:admin'] });
+    expect((await introspect(serviceAdmin.token)).body).toMatchObject({ active: true });
   });
 
   it('derives the issuer and the metadata endpoints from --public-url (RFC 8414, RFC 9068)', async () => {

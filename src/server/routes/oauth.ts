@@ -235,7 +235,7 @@ export function mountOAuthRoutes(
     operationId: 'introspect',
     summary: 'Token introspection (RFC 7662)',
     description:
-      'The caller authenticates with an admin JWT or PAT, or one with the `tessera:introspect` role (403 `insufficient_scope` otherwise); `token` names a JWT or a PAT.',
+      'The caller authenticates with a JWT or PAT that is an admin token, or holds `tessera:admin` or `tessera:introspect` (403 `insufficient_scope` otherwise), as on every other route; `token` names a JWT or a PAT.',
     tags: oauthTags,
     handler: auth.introspect,
     body: z.object({ token: z.string(), token_type_hint: z.string().optional() }),
