@@ -10,12 +10,13 @@
  * one when its tokens have expired.
  *
  * It also holds the server secret the values are HMAC'd under: a generated
- * Secrets Manager secret unless you pass your own, handed to functions in
- * `TESSERA_SECRET` (resolved by CloudFormation at deploy time; visible to
- * whoever may read the function's configuration, encrypted at rest by Lambda).
+ * Secrets Manager secret unless you pass your own. Functions get only its ARN
+ * (`TESSERA_SECRET_ARN`) and the right to read that one secret; the client
+ * fetches the value at cold start. The value never enters the template or the
+ * function's configuration, so `lambda:GetFunctionConfiguration` reveals
+ * nothing secret.
  * @module
  */
-import type { SecretValue } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -35,11 +36,13 @@ export interface ActionTokensProps extends Omit<TableOptions, 'pointInTimeRecove
   /** Point-in-time recovery (the seed's name; default true). */
   readonly pointInTimeRecoveryEnabled?: boolean;
   /**
-   * The server secret (e.g. `SecretValue.secretsManager('tessera/secret')`),
-   * as `id:secret[,id:secret...]` or one bare secret of at least 32 bytes.
-   * Default: a generated 64-character secret in Secrets Manager.
+   * The Secrets Manager secret holding the server secret (e.g.
+   * `Secret.fromSecretNameV2(this, 'S', 'tessera/secret')`): its SecretString
+   * is `id:secret[,id:secret...]` (first active, the others still verify) or
+   * one bare secret of at least 32 bytes. Default: a generated 64-character
+   * secret (encrypted with `encryptionKey` when one is given).
    */
-  readonly secret?: SecretValue;
+  readonly secret?: secretsmanager.ISecret;
   /** Prefix of the four lookup index names (default `lookup`). */
   readonly indexPrefix?: string;
 }
@@ -61,11 +64,12 @@ export interface ActionTokensProps extends Omit<TableOptions, 'pointInTimeRecove
 export class ActionTokens extends Construct {
   /** The table. */
   readonly table: dynamodb.Table;
+  /** The server secret: the one passed in, or the generated one. */
+  readonly secret: secretsmanager.ISecret;
   /** The generated secret, when none was passed in. */
   readonly generatedSecret: secretsmanager.Secret | undefined;
   /** Prefix of the lookup indexes (the value of `BEESOLVE_ACTION_TOKENS_INDEX_NAME`). */
   readonly indexPrefix: string;
-  readonly #secret: SecretValue;
   readonly #encryptionKey: TableOptions['encryptionKey'];
 
   constructor(scope: Construct, id: string, props: ActionTokensProps = {}) {
@@ -84,22 +88,26 @@ export class ActionTokens extends Construct {
         removalPolicy: tableProps(options).removalPolicy,
         ...(props.encryptionKey === undefined ? {} : { encryptionKey: props.encryptionKey }),
       });
-      this.#secret = this.generatedSecret.secretValue;
+      this.secret = this.generatedSecret;
     } else {
       this.generatedSecret = undefined;
-      this.#secret = props.secret;
+      this.secret = props.secret;
     }
   }
 
   /**
-   * Grant `fn` least-privilege access to the table and set the variables
-   * `ActionTokensClient` reads: `BEESOLVE_ACTION_TOKENS_TABLE_NAME`,
-   * `BEESOLVE_ACTION_TOKENS_INDEX_NAME` (the index prefix) and `TESSERA_SECRET`.
+   * Grant `fn` least-privilege access to the table and read access to the
+   * server secret alone (`secretsmanager:GetSecretValue` and `DescribeSecret`
+   * on that secret, and decryption with its key when it has a customer-managed
+   * one), and set the variables `ActionTokensClient` reads:
+   * `BEESOLVE_ACTION_TOKENS_TABLE_NAME`, `BEESOLVE_ACTION_TOKENS_INDEX_NAME`
+   * (the index prefix) and `TESSERA_SECRET_ARN` (the secret's ARN, never its value).
    */
   grantAccess(fn: GrantTarget, options?: GrantAccessOptions): iam.Grant {
     fn.addEnvironment(ACTION_TOKENS_ENV.tableName, this.table.tableName);
     fn.addEnvironment(ACTION_TOKENS_ENV.indexName, this.indexPrefix);
-    fn.addEnvironment(ACTION_TOKENS_ENV.secret, this.#secret.unsafeUnwrap());
+    fn.addEnvironment(ACTION_TOKENS_ENV.secretArn, this.secret.secretArn);
+    this.secret.grantRead(fn);
     return grantTableAccess(this.table, fn, this.#encryptionKey, options);
   }
 }

@@ -11,19 +11,21 @@ type Loaded = {
   assertions: typeof import('aws-cdk-lib/assertions');
   lambda: typeof import('aws-cdk-lib/aws-lambda');
   kms: typeof import('aws-cdk-lib/aws-kms');
+  secretsmanager: typeof import('aws-cdk-lib/aws-secretsmanager');
   tessera: typeof import('../../src/cdk/index.js');
 };
 
 let loaded: Loaded | undefined;
 try {
-  const [cdk, assertions, lambda, kms, tessera] = await Promise.all([
+  const [cdk, assertions, lambda, kms, secretsmanager, tessera] = await Promise.all([
     import('aws-cdk-lib'),
     import('aws-cdk-lib/assertions'),
     import('aws-cdk-lib/aws-lambda'),
     import('aws-cdk-lib/aws-kms'),
+    import('aws-cdk-lib/aws-secretsmanager'),
     import('../../src/cdk/index.js'),
   ]);
-  loaded = { cdk, assertions, lambda, kms, tessera };
+  loaded = { cdk, assertions, lambda, kms, secretsmanager, tessera };
 } catch (err) {
   if (process.env.CI === 'true') throw err;
   console.warn(
@@ -64,6 +66,16 @@ function actionsOf(t: Template): string[] {
   return statements(t)
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
     .sort();
+}
+
+/** What `ISecret.grantRead` allows, on that secret only. */
+const SECRET_READ_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+
+/** The statements of the stack that name a Secrets Manager action (actions sorted). */
+function secretStatements(t: Template): unknown[] {
+  return statements(t)
+    .map((s) => ({ ...s, Action: (Array.isArray(s.Action) ? s.Action : [s.Action]).sort() }))
+    .filter((s) => s.Action.some((a) => a.startsWith('secretsmanager:')));
 }
 
 function tableId(t: Template): string {
@@ -191,28 +203,84 @@ describe.skipIf(loaded === undefined)('tessera/cdk', () => {
       template.hasResourceProperties('AWS::SecretsManager::Secret', {
         GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
       });
+      const secretId = Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0];
       const env = envOf(template);
-      expect(env.BEESOLVE_ACTION_TOKENS_TABLE_NAME).toEqual({ Ref: tableId(template) });
-      expect(env.BEESOLVE_ACTION_TOKENS_INDEX_NAME).toBe('lookup');
-      expect(JSON.stringify(env.TESSERA_SECRET)).toContain('{{resolve:secretsmanager:');
-      expect(actionsOf(template)).toEqual([...tessera.DATA_ACTIONS].sort());
+      expect(env).toEqual({
+        BEESOLVE_ACTION_TOKENS_TABLE_NAME: { Ref: tableId(template) },
+        BEESOLVE_ACTION_TOKENS_INDEX_NAME: 'lookup',
+        // The secret's ARN (a Ref of an AWS::SecretsManager::Secret is its ARN), never its value.
+        TESSERA_SECRET_ARN: { Ref: secretId },
+      });
+      // Nothing in the template resolves the secret's value: not the function, not anything else.
+      expect(JSON.stringify(template.toJSON())).not.toContain('resolve:secretsmanager');
+      // Read access to that secret alone, besides the table's actions.
+      expect(secretStatements(template)).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+          Resource: { Ref: secretId },
+        },
+      ]);
+      expect(actionsOf(template)).toEqual([...tessera.DATA_ACTIONS, ...SECRET_READ_ACTIONS].sort());
     });
 
-    it('uses a secret you pass instead of generating one', () => {
-      const { assertions, cdk, tessera } = loaded as Loaded;
+    it('uses a secret you pass instead of generating one, and grants reading that one only', () => {
+      const { assertions, cdk, secretsmanager, tessera } = loaded as Loaded;
       const { stack, fn } = setup();
+      const arn =
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tessera/server-secret-AbCdEf';
       const tokens = new tessera.ActionTokens(stack, 'ActionTokens', {
-        secret: cdk.SecretValue.secretsManager('tessera/server-secret'),
+        secret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Given', arn),
         removalPolicy: cdk.RemovalPolicy.DESTROY,
         deletionProtection: false,
       });
       tokens.grantAccess(fn);
       const template = assertions.Template.fromStack(stack);
       template.resourceCountIs('AWS::SecretsManager::Secret', 0);
-      expect(envOf(template).TESSERA_SECRET).toBe(
-        '{{resolve:secretsmanager:tessera/server-secret:SecretString:::}}',
-      );
+      expect(envOf(template).TESSERA_SECRET_ARN).toBe(arn);
+      expect(envOf(template)).not.toHaveProperty('TESSERA_SECRET');
+      expect(secretStatements(template)).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+          Resource: arn,
+        },
+      ]);
       template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    });
+
+    it('encrypts a generated secret with the customer-managed key, and grants decrypting it', () => {
+      const { assertions, kms, tessera } = loaded as Loaded;
+      const { stack, fn } = setup();
+      const key = new kms.Key(stack, 'Key');
+      const tokens = new tessera.ActionTokens(stack, 'ActionTokens', { encryptionKey: key });
+      tokens.grantAccess(fn);
+      const template = assertions.Template.fromStack(stack);
+      const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      });
+      // The key policy lets the function's role decrypt, through Secrets Manager only.
+      const keyPolicy = (
+        template.findResources('AWS::KMS::Key')[keyId as string] as {
+          Properties: { KeyPolicy: { Statement: Array<Record<string, unknown>> } };
+        }
+      ).Properties.KeyPolicy.Statement;
+      const forRole = keyPolicy.filter((st) =>
+        JSON.stringify(st.Principal).includes('FnServiceRole'),
+      );
+      expect(forRole).toEqual([
+        {
+          Action: 'kms:Decrypt',
+          Condition: {
+            StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' },
+          },
+          Effect: 'Allow',
+          Principal: { AWS: { 'Fn::GetAtt': [expect.stringMatching(/^FnServiceRole/), 'Arn'] } },
+          Resource: '*',
+        },
+      ]);
+      expect(JSON.stringify(template.toJSON())).not.toContain('resolve:secretsmanager');
     });
   });
 

@@ -1,3 +1,6 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ActionTokensClient,
@@ -61,7 +64,15 @@ describe('compat: @beesolve/action-tokens/sdk ActionTokensClient', () => {
       () => new ActionTokensClient({ env: { ...env(), BEESOLVE_ACTION_TOKENS_INDEX_NAME: '' } }),
     ).toThrow(/BEESOLVE_ACTION_TOKENS_INDEX_NAME is not set/);
     const noSecret = () => new ActionTokensClient({ env: { ...env(), TESSERA_SECRET: undefined } });
-    expect(noSecret).toThrow(/TESSERA_SECRET is not set/);
+    expect(noSecret).toThrow(
+      /TESSERA_SECRET_ARN is not set \(the server secret's ARN; grantAccess\(\) sets it\), nor TESSERA_SECRET/,
+    );
+    expect(
+      () =>
+        new ActionTokensClient({
+          env: { ...env(), TESSERA_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:s' },
+        }),
+    ).toThrow(/TESSERA_SECRET_ARN and TESSERA_SECRET are both set/);
     try {
       noSecret();
     } catch (err) {
@@ -180,5 +191,109 @@ describe('compat: @beesolve/action-tokens/sdk ActionTokensClient', () => {
     expect(() => keyringFromSecret(`${a},${b}`)).toThrow(/id:secret pairs/);
     expect(() => keyringFromSecret('k1:short')).toThrow(/at least 32 bytes/);
     expect(() => keyringFromSecret('')).toThrow(/TESSERA_SECRET is not set/);
+  });
+
+  describe('the server secret from Secrets Manager (TESSERA_SECRET_ARN)', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tessera/server-AbCdEf';
+    /** A Secrets Manager endpoint on loopback: the JSON protocol of GetSecretValue. */
+    let server: Server;
+    let endpoint = '';
+    const seen: Array<{ target: string; secretId: string }> = [];
+    let answer: { status: number; body: Record<string, unknown> } = { status: 200, body: {} };
+
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+          seen.push({ target: String(req.headers['x-amz-target']), secretId: body.SecretId });
+          res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' });
+          res.end(JSON.stringify(answer.body));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    const secretsManager = () =>
+      new SecretsManagerClient({
+        endpoint,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        maxAttempts: 1,
+      });
+    const arnEnv = () => ({ ...env(), TESSERA_SECRET: undefined, TESSERA_SECRET_ARN: arn });
+
+    it('reads the secret once, at construction, and every call waits for it', async () => {
+      seen.length = 0;
+      answer = {
+        status: 200,
+        body: { ARN: arn, Name: 'tessera/server', SecretString: `k1:${secret}` },
+      };
+      const sm = secretsManager();
+      const tokens = new ActionTokensClient({ env: arnEnv(), client, secretsManager: sm });
+      const owner = `sm-${Date.now()}`;
+      // No ready() first: the call waits for the read started at construction.
+      const created = await tokens.createNew({
+        owner,
+        action: 'verify-email',
+        value: '123456',
+        remainingUses: 2,
+        expiresAt: new Date(Date.now() + 600_000),
+        overwrite: false,
+      });
+      expect(created.owner).toBe(owner);
+      await tokens.ready();
+      // The same secret as TESSERA_SECRET holds: a client configured either way uses the token.
+      const plain = new ActionTokensClient({ env: env(), client });
+      const used = await plain.use({ owner, action: 'verify-email', value: '123456' });
+      expect(used.remainingUses).toBe(1);
+      expect(seen).toEqual([{ target: 'secretsmanager.GetSecretValue', secretId: arn }]);
+      sm.destroy();
+    });
+
+    it('fails calls with ConfigError while the secret cannot be read, and reads it again on the next call', async () => {
+      seen.length = 0;
+      answer = {
+        status: 400,
+        body: {
+          __type: 'ResourceNotFoundException',
+          message: 'Secrets Manager can not find the specified secret.',
+        },
+      };
+      const sm = secretsManager();
+      const tokens = new ActionTokensClient({ env: arnEnv(), client, secretsManager: sm });
+      const err = await caught(tokens.ready());
+      expect(err.message).toMatch(
+        /could not read the server secret arn:aws:secretsmanager:.* from Secrets Manager \(ResourceNotFoundException\); the next call tries again/,
+      );
+      expect((err as { code?: string }).code).toBe('ERR_TESSERA_CONFIG');
+      answer = { status: 200, body: { ARN: arn, Name: 'tessera/server' } };
+      expect((await caught(tokens.ready())).message).toMatch(/holds no SecretString/);
+      answer = { status: 200, body: { ARN: arn, Name: 'tessera/server', SecretString: 'short' } };
+      expect((await caught(tokens.ready())).message).toMatch(/at least 32 bytes/);
+      answer = {
+        status: 200,
+        body: { ARN: arn, Name: 'tessera/server', SecretString: `k1:${secret}` },
+      };
+      await tokens.ready();
+      const owner = `sm-retry-${Date.now()}`;
+      const created = await tokens.createNew({
+        owner,
+        action: 'verify-email',
+        value: '654321',
+        remainingUses: 1,
+        expiresAt: new Date(Date.now() + 600_000),
+        overwrite: false,
+      });
+      expect(created.remainingUses).toBe(1);
+      // One read per attempt, none after the secret was known.
+      expect(seen).toHaveLength(4);
+      sm.destroy();
+    });
   });
 });

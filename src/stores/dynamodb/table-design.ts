@@ -120,7 +120,15 @@ export const ACTION_TOKENS_ENV = {
   tableName: 'BEESOLVE_ACTION_TOKENS_TABLE_NAME',
   /** The prefix of the table's four lookup indexes (the seed named its one GSI here). */
   indexName: 'BEESOLVE_ACTION_TOKENS_INDEX_NAME',
-  /** The server secret(s): `id:secret[,id:secret...]` (first active), or one bare secret. */
+  /**
+   * The ARN (or name) of the Secrets Manager secret holding the server
+   * secret(s); set by the construct, resolved by the client at cold start.
+   */
+  secretArn: 'TESSERA_SECRET_ARN',
+  /**
+   * The server secret(s) themselves, `id:secret[,id:secret...]` (first
+   * active) or one bare secret: for local use, never set by the construct.
+   */
   secret: 'TESSERA_SECRET',
 } as const;
 
