@@ -27,6 +27,7 @@ import type {
   StoredRecord,
   TransactOp,
 } from '../stores/contract.js';
+import { estimateEntropyBits, MIN_LOOKUP_BITS } from './entropy.js';
 import { createTokenAddresses, toToken } from './records.js';
 import type {
   ActionToken,
@@ -181,11 +182,14 @@ export function createActionTokens(options: ActionTokensOptions): ActionTokens {
     }
 
     const lookup = input.lookup ?? generatedSecret;
-    if (lookup && !generatedSecret && value.length < MIN_LOOKUP_VALUE_LENGTH) {
-      throw new InvalidInputError(
-        `a value used without its owner must carry >= 112 bits: generate a secret, or supply at least ${MIN_LOOKUP_VALUE_LENGTH} random characters`,
-        'lookup',
-      );
+    if (lookup && !generatedSecret) {
+      const bits = value.length < MIN_LOOKUP_VALUE_LENGTH ? 0 : estimateEntropyBits(value);
+      if (bits < MIN_LOOKUP_BITS) {
+        throw new InvalidInputError(
+          `a value used without its owner must carry >= ${MIN_LOOKUP_BITS} bits: generate a secret, or supply at least ${MIN_LOOKUP_VALUE_LENGTH} random characters of a varied alphabet (${value.length < MIN_LOOKUP_VALUE_LENGTH ? `this one has ${value.length} characters` : `this one is estimated at ${bits} bits`})`,
+          'lookup',
+        );
+      }
     }
     const lookupHash = lookup ? lookupHashes(input.action, value)[0] : undefined;
     if (lookupHash !== undefined) {

@@ -4,6 +4,7 @@
  * @module
  */
 export { type ActionTokens, createActionTokens, DEFAULT_FAILURE_BUDGET } from './action-tokens.js';
+export { estimateEntropyBits, MIN_LOOKUP_BITS } from './entropy.js';
 export {
   type ActionToken,
   type ActionTokensOptions,

@@ -74,7 +74,10 @@ export interface CreateInput {
   /**
    * Allow `use` without the owner (magic links). Requires a value with at
    * least 112 bits of entropy: a generated secret, or a supplied value of at
-   * least {@link MIN_LOOKUP_VALUE_LENGTH} characters. Default: true for
+   * least {@link MIN_LOOKUP_VALUE_LENGTH} characters whose estimate
+   * (`estimateEntropyBits`: length times the bits its alphabet and variety
+   * allow) reaches 112 bits, so 34 random digits, 28 hex digits or 22
+   * base64url characters, but no shorter. Default: true for
    * generated secrets, false otherwise.
    */
   readonly lookup?: boolean;

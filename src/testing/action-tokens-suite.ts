@@ -158,6 +158,10 @@ export function defineActionTokensSuite(options: StoreSuiteOptions): void {
             { owner, action: 'a', generate: { kind: 'code' as const, length: 3 } },
             { owner, action: 'a', generate: { kind: 'nope' } as never },
             { owner, action: 'a', value: 'short', lookup: true },
+            // >= 22 characters, yet short of 112 bits: digits, hex, one repeated character.
+            { owner, action: 'a', value: '1234567890123456789012345678', lookup: true },
+            { owner, action: 'a', value: '0123456789abcdef0123456789a', lookup: true },
+            { owner, action: 'a', value: 'a'.repeat(100), lookup: true },
             { owner, action: 'a', data: [] as never },
             { owner, action: 'a', overwrite: 'yes' as never },
             { owner, action: 'a', throttle: { windowSeconds: 0 } },
@@ -370,6 +374,13 @@ export function defineActionTokensSuite(options: StoreSuiteOptions): void {
         run(async ({ tokens, owner }) => {
           const shared = 'a-long-supplied-random-value-0123456789';
           await tokens.create({ owner, action: 'link', value: shared, lookup: true });
+          // 22 varied characters (a 128-bit base64url value) are enough.
+          await tokens.create({
+            owner,
+            action: 'link22',
+            value: 'Zq3_Tn8xVb-Lk2Wm9Rp4Hs',
+            lookup: true,
+          });
           await rejectsWithCode(
             tokens.create({ owner: `${owner}-other`, action: 'link', value: shared, lookup: true }),
             'ERR_TESSERA_ALREADY_EXISTS',

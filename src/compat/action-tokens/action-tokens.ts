@@ -8,7 +8,9 @@
  * - concurrent legitimate uses never fail with "modified concurrently";
  * - an expired token that was not cleaned up yet never blocks `createNew`;
  * - use without `owner` works only for tokens whose value has at least 22
- *   characters (>= 112 bits when random), and never consumes another owner's token;
+ *   characters and an estimated 112 bits (`estimateEntropyBits`: 34 random
+ *   digits, 28 hex digits, 22 base64url characters), and never consumes
+ *   another owner's token;
  *   short codes need the owner (the seed let anyone brute-force them);
  * - 10 wrong values per (owner, action) lock it for 15 minutes, across resends
  *   (`TokenThrottledError`);
@@ -16,6 +18,7 @@
  * @module
  */
 import { createActionTokens } from '../../action-tokens/action-tokens.js';
+import { estimateEntropyBits, MIN_LOOKUP_BITS } from '../../action-tokens/entropy.js';
 import type { ActionToken, ActionTokens as NativeActionTokens } from '../../action-tokens/index.js';
 import { MIN_LOOKUP_VALUE_LENGTH } from '../../action-tokens/types.js';
 import type { Clock } from '../../core/clock.js';
@@ -150,7 +153,10 @@ export class ActionTokens {
       expiresAt,
       data: props.data as JsonObject | undefined,
       overwrite: props.overwrite === true,
-      lookup: typeof props.value === 'string' && props.value.length >= MIN_LOOKUP_VALUE_LENGTH,
+      lookup:
+        typeof props.value === 'string' &&
+        props.value.length >= MIN_LOOKUP_VALUE_LENGTH &&
+        estimateEntropyBits(props.value) >= MIN_LOOKUP_BITS,
     };
   }
 
