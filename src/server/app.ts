@@ -235,7 +235,9 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       auth: createAuthHandlers({
         pat,
         signerVerifier: options.signer,
-        throttle: { store },
+        // The token endpoint's attempts per IP follow --rate-limit-ip off; its failure budget per
+        // (token id, client) stays whatever it says: it is what bounds guessing a token's secret.
+        throttle: options.rateLimitIp === null ? { store, perIp: false } : { store },
         clock,
         logger: httpLogger,
         // Introspection tells any token's owner and roles: a service role, not an application

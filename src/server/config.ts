@@ -143,7 +143,8 @@ export const SERVE_OPTIONS: readonly OptionDoc[] = [
     env: 'TESSERA_RATE_LIMIT_IP',
     value: '<n/s|off>',
     defaultValue: '300/60',
-    description: 'per client IP: anonymous requests and failed authentications, n per s seconds',
+    description:
+      "per client IP: anonymous requests and failed authentications, n per s seconds; off also lifts the token endpoint's 30 attempts per IP a minute (its 10 failures per token id and client in 5 minutes stay)",
   },
   {
     key: 'rateLimitIdentity',

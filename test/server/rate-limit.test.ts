@@ -80,6 +80,37 @@ describe('rate limits kept in the store', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('ratelimit-limit')).toBeNull();
   });
+
+  it('lifts the token endpoint attempts per IP with --rate-limit-ip off, keeping its failure budget per token', async () => {
+    const exchanges = async (args: string[]) => {
+      const { svc, admin } = await h.start({ args });
+      const pat = await call(svc, 'POST', '/v1/access-tokens', {
+        body: { owner: 'svc', roles: ['tessera:action-tokens'] },
+        credential: admin,
+      });
+      expect(pat.status).toBe(201);
+      const statuses: number[] = [];
+      for (let i = 0; i < 35; i++) {
+        statuses.push(
+          (await call(svc, 'POST', '/auth/token', { credential: pat.body.token })).status,
+        );
+      }
+      // Wrong secrets for that token's id: the failure budget still refuses the 11th.
+      const wrong = `${pat.body.token.slice(0, -8)}AAAAAAAA`;
+      const failures: number[] = [];
+      for (let i = 0; i < 11; i++) {
+        failures.push((await call(svc, 'POST', '/auth/token', { credential: wrong })).status);
+      }
+      return { statuses, failures };
+    };
+    const limited = await exchanges([]);
+    expect(limited.statuses.slice(0, 30).every((s) => s === 200)).toBe(true);
+    expect(limited.statuses.slice(30).every((s) => s === 429)).toBe(true);
+    const lifted = await exchanges(['--rate-limit-ip', 'off']);
+    expect(lifted.statuses.every((s) => s === 200)).toBe(true);
+    expect(lifted.failures.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(lifted.failures[10]).toBe(429);
+  });
 });
 
 describe('client addresses', () => {

@@ -46,7 +46,9 @@
  *   `undefined` / `""` for getters); caller mistakes (an amount that is not a
  *   finite number, an owner that is not 1..256 characters of text, a timeout
  *   out of range) throw `InvalidInputError` with `field` naming the seed's
- *   argument (`amount`, `receiver_key`, `timeout`...), whether or not the token exists;
+ *   argument (`amount`, `receiver_key`, `timeout`...), whether or not the token exists; the one
+ *   exception is `active_session`, which answers `false` to a malformed owner
+ *   as it does to a wrong one (it authenticates: a bad credential is an answer, not a mistake);
  * - `add_session` always returns the session's hash (its id); all sessions are
  *   shared through the store, whatever `shared` says;
  * - an owner may have several sessions; "the owner's session" (where
