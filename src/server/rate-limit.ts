@@ -1,8 +1,9 @@
 /**
  * Rate limits kept in the Tessera store, so they hold across every instance
  * on a shared store: a fixed window per client IP (anonymous routes and failed
- * authentications) and per identity (authenticated requests), each one atomic
- * `hitThrottle` step.
+ * authentications), each hit one atomic `hitThrottle` step, and per identity
+ * (authenticated requests), taken from the store in leases of up to 50 hits
+ * (`identity-quota.ts`): never more than the limit, one store write per lease.
  *
  * Answers carry the IETF draft-6 fields (`RateLimit-Limit`, `-Remaining`,
  * `-Reset` in seconds, and `RateLimit-Policy: <limit>;w=<window>`); a refusal
@@ -20,6 +21,7 @@ import { hitThrottle, type ThrottleOutcome } from '../core/throttle.js';
 import type { Store } from '../stores/contract.js';
 import { ipRateKey } from './client-ip.js';
 import type { RateLimitSetting } from './config.js';
+import { createIdentityQuota } from './identity-quota.js';
 
 /** Collection of the rate-limit windows. */
 export const RATE_LIMIT_COLLECTION = 'ratelimit';
@@ -64,9 +66,22 @@ export function createRateLimiter(options: {
   clock: Clock;
   ip: RateLimitSetting;
   identity: RateLimitSetting;
+  /** Hits of an identity's window taken from the store at once (default: 1% of its limit, 1..50; see `identity-quota.ts`). */
+  identityLeaseSize?: number;
 }): RateLimiter {
   const { store, clock, ip, identity } = options;
   const blockedUntil = new Map<string, { until: number; limit: number; window: number }>();
+  const quota = identity
+    ? createIdentityQuota({
+        store,
+        collection: RATE_LIMIT_COLLECTION,
+        rule: identity,
+        clock,
+        ...(options.identityLeaseSize === undefined
+          ? {}
+          : { leaseSize: options.identityLeaseSize }),
+      })
+    : null;
 
   return {
     async hitIp(address) {
@@ -89,15 +104,9 @@ export function createRateLimiter(options: {
       return answer(o, ip.windowSeconds, now);
     },
     async hitIdentity(id) {
-      if (!identity) return null;
-      const now = clock.now();
-      const o = await hitThrottle(
-        store,
-        { collection: RATE_LIMIT_COLLECTION, key: `id:${id.slice(0, 400)}` },
-        identity,
-        now,
-      );
-      return answer(o, identity.windowSeconds, now);
+      if (!identity || quota === null) return null;
+      const o = await quota.hit(`id:${id.slice(0, 400)}`);
+      return answer(o, identity.windowSeconds, clock.now());
     },
     blocked(address) {
       if (!ip || blockedUntil.size === 0) return null;
