@@ -230,8 +230,42 @@ export interface ListOptions {
 export interface StoreEvents {
   /** Deliver `message` to every subscriber of `channel`, this process included. */
   publish(channel: string, message: string): Promise<void>;
-  /** Subscribe; returns an unsubscribe function. */
-  subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribe; returns an unsubscribe function. The subscription delivers from
+   * the moment the returned promise resolves, unless `options.onStatus` says
+   * otherwise (see {@link SubscribeOptions}).
+   * @throws StoreUnavailableError (`ERR_TESSERA_STORE_UNAVAILABLE`) when it cannot be set up
+   * @example `const off = await store.events.subscribe('pat:changed', drop, { onStatus: (live) => (useCache = live) });`
+   */
+  subscribe(
+    channel: string,
+    listener: (message: string) => void,
+    options?: SubscribeOptions,
+  ): Promise<() => Promise<void>>;
+}
+
+/**
+ * Options of {@link StoreEvents.subscribe}.
+ *
+ * Delivery status: a store whose events cross a connection (Redis pub/sub,
+ * PostgreSQL `LISTEN`) calls `onStatus(false)` as soon as it knows that
+ * messages may no longer arrive (the connection closed, errored or is
+ * reconnecting: what is published meanwhile is lost, never replayed), and
+ * `onStatus(true)` once the subscription delivers again (the connection is
+ * back and the server confirmed the subscription). Calls alternate, the
+ * first one being `false`; `false` may come before `subscribe` resolves (the
+ * connection dropped while it was being set up), and comes when the store is
+ * closed. Nothing is called after unsubscribing. A cache fed by the
+ * subscription stops answering on `false` and starts empty on `true`.
+ *
+ * Stores whose events never leave the process (memory, SQLite, DynamoDB) or
+ * that would poll have no gap in delivery and need not call it; they call it
+ * only as their own semantics give. A throwing `onStatus` is reported to the
+ * store's `onError`, never to the publisher.
+ */
+export interface SubscribeOptions {
+  /** Told whether the subscription delivers (`true`) or may be missing messages (`false`). */
+  readonly onStatus?: (live: boolean) => void;
 }
 
 /** The contract every backend implements. */

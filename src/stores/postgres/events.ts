@@ -7,13 +7,15 @@
  * when it is published, and the listener skips the copy that comes back from
  * the server. The listening connection is opened on the first subscription,
  * closed after the last one, and reopened with backoff after a connection
- * loss (messages sent while it is down are not replayed: `onReconnect` tells
- * the application to drop what it cached).
+ * loss. Messages sent while it is down are not replayed: each subscription's
+ * `onStatus` is told `false` when the loss is seen and `true` once `LISTEN`
+ * succeeded on a new connection (`onReconnect`, the older form, is called
+ * then too).
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import type { Notification } from 'pg';
-import type { StoreEvents } from '../contract.js';
+import type { StoreEvents, SubscribeOptions } from '../contract.js';
 import { checkEvent, createLocalEvents } from '../shared/local-events.js';
 import type { Db, Dedicated } from './db.js';
 import { toStoreError } from './errors.js';
@@ -25,7 +27,11 @@ export interface PostgresEventsOptions {
   readonly channel: string;
   /** Errors of the background listener and of local listeners. */
   readonly onError: (err: unknown) => void;
-  /** Called after the listener reconnected (messages may have been missed meanwhile). */
+  /**
+   * Called after the listener reconnected (messages may have been missed
+   * meanwhile). The older form of `subscribe`'s `onStatus`, which also tells
+   * when the loss begins.
+   */
   readonly onReconnect?: () => void;
   /** First reconnection delay, ms (doubles up to 5 s). */
   readonly reconnectDelayMs?: number;
@@ -37,6 +43,13 @@ export interface PostgresEvents extends StoreEvents {
   readonly listening: boolean;
   /** Stop listening and release the connection. */
   close(): Promise<void>;
+}
+
+/** One subscription's delivery status (see {@link SubscribeOptions}). */
+interface Watcher {
+  readonly onStatus: (live: boolean) => void;
+  /** What it was told last (it starts live). */
+  live: boolean;
 }
 
 /**
@@ -54,6 +67,27 @@ export function createPostgresEvents(options: PostgresEventsOptions): PostgresEv
   let wanted = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let delay = baseDelay;
+  const watchers = new Set<Watcher>();
+  /** Whether a listening connection is up (false from a loss until `LISTEN` succeeds again). */
+  let delivering = true;
+
+  const tell = (w: Watcher, live: boolean): void => {
+    if (w.live === live) return;
+    w.live = live;
+    try {
+      w.onStatus(live);
+    } catch (err) {
+      try {
+        options.onError(err);
+      } catch {
+        // A failing error handler must not stop the listener.
+      }
+    }
+  };
+  const setDelivering = (live: boolean): void => {
+    delivering = live;
+    for (const w of [...watchers]) tell(w, live);
+  };
 
   const onNotification = (msg: Notification): void => {
     if (msg.channel !== channel || msg.payload === undefined) return;
@@ -77,6 +111,7 @@ export function createPostgresEvents(options: PostgresEventsOptions): PostgresEv
     detach(c);
     c.release(err instanceof Error ? err : new Error(String(err)));
     if (closed || !wanted) return;
+    setDelivering(false);
     report(err);
     scheduleReconnect();
   }
@@ -112,6 +147,7 @@ export function createPostgresEvents(options: PostgresEventsOptions): PostgresEv
     }
     conn = c;
     delay = baseDelay;
+    if (!delivering) setDelivering(true);
   };
 
   const ensure = (): Promise<void> => {
@@ -178,27 +214,38 @@ export function createPostgresEvents(options: PostgresEventsOptions): PostgresEv
         throw toStoreError(err, 'publish');
       }
     },
-    async subscribe(ch, listener) {
+    async subscribe(ch, listener, subscribeOptions) {
       checkEvent(ch);
+      const onStatus = subscribeOptions?.onStatus;
+      const watcher: Watcher | undefined =
+        onStatus === undefined ? undefined : { onStatus, live: true };
       const off = await local.subscribe(ch, listener);
+      if (watcher !== undefined) watchers.add(watcher);
       wanted = true;
       try {
         await ensure();
       } catch (err) {
+        if (watcher !== undefined) watchers.delete(watcher);
         await off();
         if (local.channels().length === 0) wanted = false;
         throw toStoreError(err, 'subscribe');
       }
+      // Set up while the connection is lost and not yet back.
+      if (watcher !== undefined && !delivering) tell(watcher, false);
       let done = false;
       return async () => {
         if (done) return;
         done = true;
+        if (watcher !== undefined) watchers.delete(watcher);
         await off();
         if (local.channels().length === 0) await stop();
       };
     },
     async close() {
       closed = true;
+      // Nothing is delivered any more.
+      for (const w of [...watchers]) tell(w, false);
+      watchers.clear();
       await stop();
       await connecting?.catch(() => {});
     },

@@ -59,6 +59,11 @@ export interface PostgresStoreOptions {
   /**
    * Called when the events listener has reconnected after a connection loss:
    * messages published meanwhile were not delivered, so drop cached state.
+   *
+   * The older form of `events.subscribe`'s `onStatus` option, which tells each
+   * subscription both when the loss is seen (`false`) and when it is over
+   * (`true`); access tokens' verify cache follows `onStatus` by itself, so it
+   * needs no wiring here. Still called, after `onStatus(true)`.
    */
   readonly onEventsReconnect?: () => void;
   /** Extra settings of the pool the store creates from `url` (default `max` 10, connect timeout 5 s). */

@@ -8,13 +8,16 @@
  *
  * Pub/sub is fire-and-forget: a process whose subscriber connection is down
  * misses what is published meanwhile (ioredis resubscribes on reconnect).
- * Caches fed by these events should also bound entry lifetimes.
+ * Each subscription's `onStatus` is told so: `false` when the subscriber
+ * connection closes, `true` once it is back and every channel's `SUBSCRIBE`
+ * is confirmed. On a Redis Cluster the subscriber is a connection to one
+ * master (not the Cluster's own subscriber, which changes nodes silently).
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../core/errors.js';
-import type { StoreEvents } from '../contract.js';
+import type { StoreEvents, SubscribeOptions } from '../contract.js';
 import { checkEvent, createLocalEvents } from '../shared/local-events.js';
 import { toStoreError } from './errors.js';
 
@@ -89,12 +92,49 @@ export async function closeConnection(client: Redis | Cluster, timeoutMs = 2000)
   await ended;
 }
 
+/** Reconnection delays of the subscriber connection to a Cluster node, ms. */
+const nodeRetry = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+
+/**
+ * Open a subscriber connection: a duplicate of a single-node client; for a
+ * Cluster, a duplicate of one master's connection (a `PUBLISH` reaches every
+ * node), kept to that node with reconnection, because the Cluster's own
+ * subscriber moves between nodes without telling anyone.
+ */
+async function openSubscriber(
+  client: Redis | Cluster,
+  timeoutMs: number,
+): Promise<Redis | Cluster> {
+  if (!client.isCluster) return client.duplicate();
+  const cluster = client as Cluster;
+  if (cluster.status !== 'ready') await waitReady(cluster, timeoutMs);
+  const masters = cluster.nodes('master');
+  const node = masters[randomInt(Math.max(masters.length, 1))];
+  if (node === undefined) throw new StoreUnavailableError('the Redis Cluster has no known master');
+  return node.duplicate({ lazyConnect: false, readOnly: false, retryStrategy: nodeRetry });
+}
+
+/** One subscription's delivery status (see {@link SubscribeOptions}). */
+interface Watcher {
+  readonly onStatus: (live: boolean) => void;
+  /** What it was told last (it starts live). */
+  live: boolean;
+}
+
 /**
  * Create the events of a Redis store.
+ *
+ * Delivery status (`subscribe`'s `onStatus`): `false` when the subscriber
+ * connection closes (it then reconnects and ioredis resubscribes), `true`
+ * once it is ready again and Redis has confirmed a `SUBSCRIBE` of every
+ * channel this store listens to. A connection that ends for good (a
+ * `retryStrategy` that gave up) stays `false` until a later `subscribe`
+ * opens a new one.
  * @param client - the store's connection (used to publish and to duplicate)
  * @param channelName - maps an event channel to its pub/sub channel name
  * @param options - `readyTimeoutMs` for the subscriber connection; `onError`
- *   receives listener errors and subscriber connection errors
+ *   receives listener errors, subscriber connection errors and errors thrown
+ *   by an `onStatus`
  */
 export function createRedisEvents(
   client: Redis | Cluster,
@@ -104,9 +144,32 @@ export function createRedisEvents(
   const local = createLocalEvents(options.onError);
   const sender = randomBytes(8).toString('hex');
   const byName = new Map<string, string>();
+  const watchers = new Set<Watcher>();
   let sub: Redis | Cluster | null = null;
   let opening: Promise<Redis | Cluster> | null = null;
   let closed = false;
+  /** Whether the subscriber connection delivers every subscribed channel. */
+  let delivering = true;
+  /** Counts connection losses, so a confirmation that raced one is ignored. */
+  let losses = 0;
+
+  const tell = (w: Watcher, live: boolean): void => {
+    if (w.live === live) return;
+    w.live = live;
+    try {
+      w.onStatus(live);
+    } catch (err) {
+      try {
+        options.onError(err);
+      } catch {
+        // A failing error handler must not break the connection's event handling.
+      }
+    }
+  };
+  const setDelivering = (live: boolean): void => {
+    delivering = live;
+    for (const w of [...watchers]) tell(w, live);
+  };
 
   const onMessage = (name: string, payload: string) => {
     const channel = byName.get(name);
@@ -116,20 +179,68 @@ export function createRedisEvents(
     local.deliver(channel, payload.slice(space + 1));
   };
 
+  /** The connection is ready after a loss: confirm every channel, then report. */
+  const confirm = (s: Redis | Cluster): void => {
+    const at = losses;
+    // After ioredis's own resubscription (sent in the same turn), never before it.
+    setImmediate(() => {
+      const names = [...byName.keys()];
+      const subscribed = names.length === 0 ? Promise.resolve() : s.subscribe(...names);
+      subscribed.then(
+        () => {
+          if (!closed && sub === s && at === losses) setDelivering(true);
+        },
+        (err: unknown) => {
+          // Still not delivering; the next reconnection tries again.
+          if (!closed && sub === s) options.onError(toStoreError(err, 'subscribe'));
+        },
+      );
+    });
+  };
+
+  /** Follow a ready connection's losses and recoveries. */
+  const watch = (s: Redis | Cluster): void => {
+    s.on('close', () => {
+      if (closed || sub !== s) return;
+      losses++;
+      if (delivering) setDelivering(false);
+    });
+    s.on('ready', () => {
+      if (!closed && sub === s) confirm(s);
+    });
+    s.on('end', () => {
+      if (closed || sub !== s) return;
+      // Ended for good: a later subscribe opens a new connection.
+      sub = null;
+      opening = null;
+      options.onError(new StoreUnavailableError('the Redis subscriber connection ended'));
+    });
+  };
+
   const subscriber = (): Promise<Redis | Cluster> => {
     if (sub !== null) return Promise.resolve(sub);
     opening ??= (async () => {
-      const s = client.duplicate();
-      s.on('error', (err: unknown) => options.onError(err));
-      s.on('message', onMessage);
+      let s: Redis | Cluster | undefined;
       try {
+        s = await openSubscriber(client, options.readyTimeoutMs);
+        s.on('error', (err: unknown) => options.onError(err));
+        s.on('message', onMessage);
         await waitReady(s, options.readyTimeoutMs);
+        // A connection that replaces one that ended picks up its channels.
+        const names = [...byName.keys()];
+        if (names.length > 0) await s.subscribe(...names);
       } catch (err) {
-        s.disconnect();
+        s?.disconnect();
         opening = null;
         throw err;
       }
+      if (closed) {
+        s.disconnect();
+        throw new StoreUnavailableError('the Redis store is closed');
+      }
       sub = s;
+      watch(s);
+      if (!delivering) setDelivering(true);
       return s;
     })();
     return opening;
@@ -147,26 +258,34 @@ export function createRedisEvents(
       }
     },
 
-    async subscribe(channel, listener) {
+    async subscribe(channel, listener, subscribeOptions) {
       checkEvent(channel);
       if (closed) throw new StoreUnavailableError('the Redis store is closed');
+      const onStatus = subscribeOptions?.onStatus;
+      const watcher: Watcher | undefined =
+        onStatus === undefined ? undefined : { onStatus, live: true };
       const name = channelName(channel);
       const first = !local.channels().includes(channel);
       const off = await local.subscribe(channel, listener);
-      if (first) {
-        try {
-          const s = await subscriber();
+      if (watcher !== undefined) watchers.add(watcher);
+      try {
+        const s = await subscriber();
+        if (first) {
           byName.set(name, channel);
           await s.subscribe(name);
-        } catch (err) {
-          await off();
-          throw toStoreError(err, 'subscribe');
         }
+      } catch (err) {
+        if (watcher !== undefined) watchers.delete(watcher);
+        await off();
+        throw toStoreError(err, 'subscribe');
       }
+      // Set up while the connection is between a loss and its confirmation.
+      if (watcher !== undefined && !delivering) tell(watcher, false);
       let done = false;
       return async () => {
         if (done) return;
         done = true;
+        if (watcher !== undefined) watchers.delete(watcher);
         await off();
         if (!local.channels().includes(channel) && sub !== null && !closed) {
           byName.delete(name);
@@ -181,6 +300,9 @@ export function createRedisEvents(
 
     async close() {
       closed = true;
+      // Nothing is delivered any more.
+      for (const w of [...watchers]) tell(w, false);
+      watchers.clear();
       const s = sub ?? (opening ? await opening.catch(() => null) : null);
       sub = null;
       opening = null;

@@ -2,6 +2,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../../src/stores/postgres/index.js';
 import { openTestDatabase, requirePostgres } from '../../support/postgres.js';
+import { statusLog } from '../../support/status-log.js';
+import { gatedPool } from './helpers.js';
 
 const SUITES = ['postgres events: LISTEN/NOTIFY delivery and listener reconnection'];
 const available = await requirePostgres(SUITES);
@@ -147,6 +149,62 @@ describe.skipIf(!available)('postgres events', () => {
       await publisher.close();
       await pool.end();
     }
+  });
+
+  it('tells a subscription its delivery stopped when the listening backend is terminated, and resumed once LISTEN is back; what was sent between is lost', async () => {
+    const schema = db!.schema();
+    const pool = new pg.Pool({ connectionString: db!.url, max: 4 });
+    pool.on('error', () => {});
+    // New dedicated connections wait while held: the listener stays down until released.
+    const gated = gatedPool(pool);
+    let reconnects = 0;
+    const store = createPostgresStore(
+      { pool: gated.pool },
+      { schema, onError: () => {}, onEventsReconnect: () => reconnects++ },
+    );
+    const publisher = createPostgresStore({ pool: db!.pool }, { schema });
+    const got: string[] = [];
+    const status = statusLog();
+    try {
+      const off = await store.events.subscribe('c', (m) => got.push(m), {
+        onStatus: status.onStatus,
+      });
+      await publisher.events.publish('c', 'before');
+      await waitFor(() => got.includes('before'), 3000);
+      expect(status.seen).toEqual([]);
+
+      gated.hold();
+      await db!.pool.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1',
+        [`LISTEN "tessera_events_${schema}"`],
+      );
+      expect(await status.nth(1)).toBe(false);
+      await publisher.events.publish('c', 'lost');
+      gated.release();
+      expect(await status.nth(2)).toBe(true);
+      // The older signal still comes, after the status.
+      await waitFor(() => reconnects === 1);
+      await publisher.events.publish('c', 'after');
+      await waitFor(() => got.includes('after'), 3000);
+      expect(got).toEqual(['before', 'after']);
+      expect(status.seen).toEqual([false, true]);
+      await off();
+      await store.close();
+      expect(status.seen).toEqual([false, true]); // unsubscribed before: told nothing more
+    } finally {
+      gated.release();
+      await store.close();
+      await publisher.close();
+      await pool.end();
+    }
+  });
+
+  it('tells its subscriptions delivery stopped when the store is closed', async () => {
+    const store = createPostgresStore({ pool: db!.pool }, { schema: db!.schema() });
+    const status = statusLog();
+    await store.events.subscribe('c', () => {}, { onStatus: status.onStatus });
+    await store.close();
+    expect(status.seen).toEqual([false]);
   });
 
   it('fails a subscription it cannot set up with StoreUnavailableError', async () => {

@@ -43,3 +43,34 @@ export function recordingPool(
 export function sqlError(code: string, message = `injected ${code}`): Error {
   return Object.assign(new Error(message), { code });
 }
+
+/**
+ * Wrap a pool so that new dedicated connections (`pool.connect`: the events
+ * listener, transactions) wait while held; single statements (`pool.query`)
+ * go through. Lets a test keep a killed listener from coming back until it
+ * says so.
+ */
+export function gatedPool(pool: pg.Pool): { pool: pg.Pool; hold(): void; release(): void } {
+  let gate: Promise<void> | null = null;
+  let open: () => void = () => {};
+  const wrapped = {
+    query: (config: pg.QueryConfig) => pool.query(config),
+    async connect() {
+      while (gate !== null) await gate;
+      return pool.connect();
+    },
+    on: pool.on.bind(pool),
+  };
+  return {
+    pool: wrapped as unknown as pg.Pool,
+    hold() {
+      gate ??= new Promise<void>((resolve) => {
+        open = resolve;
+      });
+    },
+    release() {
+      gate = null;
+      open();
+    },
+  };
+}

@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../../../src/stores/redis/index.js';
 import { randomSuffix } from '../../../src/testing/index.js';
-import { gateBackend, REDIS_URL, redisAvailable } from '../../support/backends.js';
-import { deleteKeys, openClient, runPrefix } from './helpers.js';
+import { gateBackend, REDIS_URL, redisAvailable, redisHostPort } from '../../support/backends.js';
+import { statusLog } from '../../support/status-log.js';
+import { startFaultProxy } from './fault-proxy.js';
+import { deleteKeys, killSubscriber, openClient, runPrefix } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./events-child.ts', import.meta.url));
 
@@ -146,6 +148,68 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: cross-process
       expect(seen.sort()).toEqual(['a:one', 'a:two', 'b:one']);
       await offA();
       await offOther();
+    });
+
+    it('tells a subscription its delivery stopped when the subscriber connection is killed, and resumed once resubscribed; what was published between is lost', async () => {
+      // The store's connections pass a proxy that holds the subscriber's
+      // reconnection, so the gap lasts until the test ends it.
+      const proxy = await startFaultProxy(redisHostPort());
+      const name = `tessera-test-sub-${randomSuffix(4)}`;
+      const client = await openClient(proxy.url, { connectionName: name });
+      const store = createRedisStore({ client, prefix });
+      const publisher = await open();
+      const admin = await openClient(REDIS_URL);
+      const channel = `pat:changed:${randomSuffix(3)}`;
+      const got: string[] = [];
+      const status = statusLog();
+      const silent = statusLog();
+      try {
+        await store.migrate();
+        const off = await store.events.subscribe(channel, (m) => got.push(m), {
+          onStatus: status.onStatus,
+        });
+        const offSilent = await store.events.subscribe('other', () => {}, {
+          onStatus: silent.onStatus,
+        });
+        await offSilent(); // unsubscribed: told nothing more
+        await publisher.events.publish(channel, 'before');
+        for (let i = 0; i < 300 && !got.includes('before'); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        expect(got).toEqual(['before']);
+        expect(status.seen).toEqual([]);
+
+        proxy.hold();
+        expect(await killSubscriber(admin, name)).toBe(1);
+        expect(await status.nth(1)).toBe(false);
+        await publisher.events.publish(channel, 'lost');
+        proxy.release();
+        expect(await status.nth(2)).toBe(true);
+        // Redis confirmed the subscription before `true`: what is published now arrives.
+        await publisher.events.publish(channel, 'after');
+        for (let i = 0; i < 300 && !got.includes('after'); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        expect(got).toEqual(['before', 'after']);
+        expect(status.seen).toEqual([false, true]);
+        expect(silent.seen).toEqual([]);
+        await off();
+      } finally {
+        proxy.release();
+        await store.close();
+        await client.quit().catch(() => client.disconnect());
+        await admin.quit();
+        await proxy.close();
+      }
+    }, 60_000);
+
+    it('tells its subscriptions delivery stopped when the store is closed', async () => {
+      const store = createRedisStore({ url: REDIS_URL, prefix });
+      await store.migrate();
+      const status = statusLog();
+      await store.events.subscribe('c', () => {}, { onStatus: status.onStatus });
+      await store.close();
+      expect(status.seen).toEqual([false]);
     });
   });
 }

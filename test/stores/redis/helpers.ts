@@ -1,5 +1,5 @@
 /** Shared pieces of the Redis tests. */
-import { type Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { keyLayout } from '../../../src/stores/redis/index.js';
 import { randomSuffix } from '../../../src/testing/index.js';
 
@@ -16,9 +16,9 @@ export const CLIENT_OPTIONS = {
   commandTimeout: 20_000,
 } as const;
 
-/** Open a client and wait until it is ready. */
-export async function openClient(url: string): Promise<Redis> {
-  const client = new Redis(url, CLIENT_OPTIONS);
+/** Open a client (with {@link CLIENT_OPTIONS} and `extra`) and wait until it is ready. */
+export async function openClient(url: string, extra: RedisOptions = {}): Promise<Redis> {
+  const client = new Redis(url, { ...CLIENT_OPTIONS, ...extra });
   client.on('error', () => {});
   if (client.status !== 'ready') await new Promise((r) => client.once('ready', r));
   return client;
@@ -45,4 +45,21 @@ export async function deleteKeys(client: Redis | Cluster, prefix: string): Promi
   const all = await keysOf(client, prefix);
   await Promise.all(all.map((k) => client.unlink(k)));
   return all.length;
+}
+
+/**
+ * Kill the pub/sub connection(s) a client named `name` opened (ioredis gives a
+ * `duplicate()` its original's `connectionName`), by id, so no other test's
+ * subscriber on the same server is touched.
+ * @returns how many connections were killed
+ */
+export async function killSubscriber(admin: Redis, name: string): Promise<number> {
+  const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+  const ids = list
+    .split('\n')
+    .filter((line) => line.split(' ').includes(`name=${name}`))
+    .map((line) => /(?:^|\s)id=(\d+)/.exec(line)?.[1])
+    .filter((id): id is string => id !== undefined);
+  for (const id of ids) await admin.call('CLIENT', 'KILL', 'ID', id);
+  return ids.length;
 }
