@@ -150,13 +150,15 @@ export interface AccessTokens {
    * Resolves once this instance listens to other instances' invalidations
    * through `store.events`, and so answers from its verify cache (at once
    * without a cache, or once closed). A failed subscription is retried until
-   * it succeeds; meanwhile every verify reads the store.
+   * it succeeds, and a subscription the store reports interrupted is waited
+   * for until it delivers again; meanwhile every verify reads the store.
    */
   ready(): Promise<void>;
   /**
-   * Forget every cached token: the next verify of each reads the store. Call
-   * it when changes may have been missed, e.g. from a store's reconnect
-   * signal (`createPostgresStore(..., { onEventsReconnect })`). A no-op without a cache.
+   * Forget every cached token: the next verify of each reads the store. Gaps
+   * in the store's event delivery need no call (the cache follows the
+   * subscription's status by itself); call it when changes may have been
+   * missed some other way. A no-op without a cache.
    */
   clearCache(): void;
   /**

@@ -3,18 +3,16 @@
  * events on the collection's change channel, through which every instance
  * drops a token another instance changed.
  *
- * Correctness first: the cache answers only while the subscription is up
- * (`live`). Until it is set up, after a failed attempt and after `close()`,
- * every verify reads the store. A failed subscription is reported to
- * `onError` and retried with jittered exponential backoff (250 ms doubling to
- * 30 s). When the subscription is established the cache is cleared (reads in
- * flight are not cached either), and `resync()` does the same when the
- * application learns that delivery was interrupted (a change published
- * meanwhile never arrives).
- *
- * The store contract has no signal for a lost and re-established event
- * connection, so the feed cannot see one by itself: wire the store's own
- * signal to `resync()` where it has one (PostgreSQL's `onEventsReconnect`).
+ * Correctness first: the cache answers only while the subscription delivers
+ * (`live`). Until it is set up, after a failed attempt, while the store says
+ * delivery may have stopped (`onStatus(false)`: a dropped Redis subscriber or
+ * PostgreSQL listening connection) and after `close()`, every verify reads
+ * the store. A failed subscription is reported to `onError` and retried with
+ * jittered exponential backoff (250 ms doubling to 30 s). The cache is
+ * cleared when delivery stops (reads in flight are not cached either) and
+ * again when it resumes (`onStatus(true)`, or a new subscription), so nothing
+ * read while a change could be missed is ever answered from it. `resync()`
+ * clears it too, for an application that learns of a gap some other way.
  * @module
  */
 import { randomInt } from 'node:crypto';
@@ -43,11 +41,14 @@ export interface InvalidationFeedOptions {
 
 /** The subscription state (see the module notes). */
 export interface InvalidationFeed {
-  /** Whether the cache may answer: subscribed and not closed. */
+  /** Whether the cache may answer: subscribed, delivering, and not closed. */
   readonly live: boolean;
-  /** Resolves once the feed is live (or closed). */
+  /** Resolves once the feed is live (or closed); during a delivery gap, once it is over. */
   ready(): Promise<void>;
-  /** Messages may have been missed: clear the cache (and make reads in flight uncacheable). */
+  /**
+   * Messages may have been missed: clear the cache (and make reads in flight
+   * uncacheable). Not needed for gaps the store reports through `onStatus`.
+   */
   resync(): void;
   /** Unsubscribe, stop retrying and clear the cache; the feed stays not live. */
   close(): Promise<void>;
@@ -61,7 +62,8 @@ export function createInvalidationFeed(options: InvalidationFeedOptions): Invali
   const { events, channel, cache, onMessage } = options;
   const baseMs = options.retryBaseMs ?? SUBSCRIBE_RETRY_BASE_MS;
   const maxMs = options.retryMaxMs ?? SUBSCRIBE_RETRY_MAX_MS;
-  let subscribed = false;
+  /** Subscribed, delivering and not closed: the one flag verify reads. */
+  let live = false;
   let closed = false;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -80,11 +82,24 @@ export function createInvalidationFeed(options: InvalidationFeedOptions): Invali
     waiters = [];
     for (const resolve of w) resolve();
   };
-  const isLive = () => subscribed && !closed;
+  /** Start or stop answering from the cache; it is emptied either way. */
+  const setLive = (next: boolean) => {
+    // Whatever was read before this point may have missed a change.
+    cache.clear();
+    live = next && !closed;
+    if (live) wake();
+  };
 
   const attempt = (): void => {
     timer = undefined;
-    events.subscribe(channel, onMessage).then(
+    // This attempt's delivery status: the store may report it before `subscribe` resolves.
+    let delivering = true;
+    let current = false;
+    const onStatus = (next: boolean) => {
+      delivering = next;
+      if (current && !closed) setLive(next);
+    };
+    events.subscribe(channel, onMessage, { onStatus }).then(
       (off) => {
         if (closed) {
           off().catch(report);
@@ -92,10 +107,8 @@ export function createInvalidationFeed(options: InvalidationFeedOptions): Invali
         }
         unsubscribe = off;
         failures = 0;
-        // Whatever was read before this point may have missed a change.
-        cache.clear();
-        subscribed = true;
-        wake();
+        current = true;
+        setLive(delivering);
       },
       (err: unknown) => {
         if (closed) return;
@@ -112,10 +125,10 @@ export function createInvalidationFeed(options: InvalidationFeedOptions): Invali
 
   return {
     get live() {
-      return isLive();
+      return live;
     },
     ready() {
-      if (isLive() || closed) return Promise.resolve();
+      if (live || closed) return Promise.resolve();
       return new Promise((resolve) => waiters.push(resolve));
     },
     resync() {
@@ -123,6 +136,7 @@ export function createInvalidationFeed(options: InvalidationFeedOptions): Invali
     },
     async close() {
       closed = true;
+      live = false;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       cache.clear();

@@ -159,15 +159,15 @@ export interface VerifyCacheOptions {
    * another process takes effect when its store event arrives (within 1 s on
    * Redis and PostgreSQL), and at the latest after `ttlMs`.
    *
-   * The cache answers only while this instance is subscribed to the store's
-   * events: until the subscription is set up, and while a failed one is
-   * retried (with backoff, each failure reported to `onError`), every verify
-   * reads the store. The cache is cleared whenever the subscription is
-   * established. A store whose event connection drops and comes back may lose
-   * the changes published meanwhile: call `clearCache()` from its reconnect
-   * signal (PostgreSQL: `onEventsReconnect`). Events of the SQLite and
-   * DynamoDB stores stay in their process: there, only this process's changes
-   * invalidate at once.
+   * The cache answers only while this instance's subscription to the store's
+   * events delivers: until it is set up, while a failed one is retried (with
+   * backoff, each failure reported to `onError`), and while the store reports
+   * its event connection lost (a dropped Redis subscriber or PostgreSQL
+   * listening connection, through `subscribe`'s `onStatus`), every verify
+   * reads the store, so a change published during the gap is never missed.
+   * The cache is emptied when delivery stops and again when it resumes; no
+   * wiring is needed. Events of the SQLite and DynamoDB stores stay in their
+   * process: there, only this process's changes invalidate at once.
    */
   readonly ttlMs?: number;
   /** Most cached tokens, 1..1000000 (default 10000); the oldest entries go first. */

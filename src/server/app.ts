@@ -64,8 +64,8 @@ export interface ServiceAppOptions {
   readonly exposeReasons?: boolean;
   /**
    * Access tokens (default: created on the store with the keyring, and a 5 s
-   * verify cache when the store's events reach every process that can open it;
-   * see {@link verifyCacheFits}).
+   * verify cache when the store's events reach every process that can open it,
+   * see {@link verifyCacheFits}; its background errors are logged as warnings).
    */
   readonly accessTokens?: AccessTokens;
   /**
@@ -138,6 +138,9 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       keyring,
       clock,
       ...(verifyCacheFits(store) ? { cache: { ttlMs: 5000 } } : {}),
+      // Background failures (store events down, a lost invalidation publish); the cache
+      // follows the store's event delivery status by itself, so nothing else is wired.
+      onError: (err) => logger.warn({ err }, 'access tokens: background store error'),
     });
   const rt: RouteRuntime = {
     auth: createAuthenticator({

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createAccessTokens } from '../../src/access-tokens/index.js';
 import { createFakeClock } from '../../src/core/clock.js';
 import { StoreUnavailableError } from '../../src/core/errors.js';
-import type { Store, StoreEvents } from '../../src/stores/contract.js';
+import type { Store, StoreEvents, SubscribeOptions } from '../../src/stores/contract.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
 
 /** `store` with `events` replaced. */
@@ -77,6 +77,49 @@ describe('access tokens: the verify cache and store events', () => {
     expect((await pats.verify(token)).valid).toBe(true);
     await memory.update(ref, { set: { revokedAt: clock.now() } });
     await store.events.publish('pat:changed', record.tokenId);
+    expect((await pats.verify(token)).reason).toBe('revoked');
+    await pats.close();
+  });
+
+  it("follows the store's delivery status: reads the store while it is down, starts an empty cache when it is back, also when the first status comes before subscribe resolves", async () => {
+    const memory = createMemoryStore();
+    const clock = createFakeClock();
+    let onStatus: SubscribeOptions['onStatus'];
+    const events: StoreEvents = {
+      publish: (channel, message) => memory.events.publish(channel, message),
+      async subscribe(channel, listener, options) {
+        onStatus = options?.onStatus;
+        onStatus?.(false); // the connection dropped while the subscription was set up
+        return memory.events.subscribe(channel, listener);
+      },
+    };
+    const store = withEvents(memory, events);
+    const pats = createAccessTokens({ store, clock, cache: { ttlMs: 300_000 } });
+    const { token, record } = await pats.issue({ owner: 'o' });
+    const ref = { collection: 'pat', key: record.tokenId };
+    await until(() => onStatus !== undefined);
+    let ready = false;
+    const waiting = pats.ready().then(() => {
+      ready = true;
+    });
+
+    // Subscribed but not delivering: every verify reads the store.
+    expect((await pats.verify(token)).valid).toBe(true);
+    await memory.update(ref, { set: { revokedAt: clock.now() } });
+    expect((await pats.verify(token)).reason).toBe('revoked');
+    await memory.update(ref, { set: { revokedAt: null } });
+    expect(ready).toBe(false);
+
+    onStatus?.(true);
+    await waiting;
+    expect((await pats.verify(token)).valid).toBe(true); // cached now
+    await memory.update(ref, { set: { revokedAt: clock.now() } });
+    expect((await pats.verify(token)).valid).toBe(true); // from the cache: no event was sent
+
+    // Delivery stops: the stale entry is no longer answered, and not after it resumes either.
+    onStatus?.(false);
+    expect((await pats.verify(token)).reason).toBe('revoked');
+    onStatus?.(true);
     expect((await pats.verify(token)).reason).toBe('revoked');
     await pats.close();
   });

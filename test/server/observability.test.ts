@@ -1,6 +1,11 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createFakeClock } from '../../src/core/clock.js';
 import { StoreUnavailableError } from '../../src/core/errors.js';
+import { createKeyring } from '../../src/core/keyring.js';
+import { createAdminVerifier } from '../../src/server/admin.js';
+import { createServiceApp } from '../../src/server/app.js';
 import { createServiceLogger } from '../../src/server/logger.js';
+import type { Store, StoreEvents } from '../../src/stores/contract.js';
 import { createMemoryStore } from '../../src/stores/memory/index.js';
 import { call, createHarness, LogCapture } from './helpers.js';
 
@@ -245,6 +250,45 @@ describe('logs', () => {
     expect(out.entries()[0]?.err).toMatchObject({
       errorCode: 'ERR_TESSERA_STORE',
       message: 'boom',
+    });
+  });
+});
+
+describe('background errors', () => {
+  it('logs a failed subscription of the access-token verify cache as a warning with its code', async () => {
+    const memory = createMemoryStore();
+    const events: StoreEvents = {
+      publish: (channel, message) => memory.events.publish(channel, message),
+      subscribe: async () => {
+        throw new StoreUnavailableError('events are down');
+      },
+    };
+    const store: Store = new Proxy(memory, {
+      get: (target, prop, receiver) =>
+        prop === 'events' ? events : Reflect.get(target, prop, receiver),
+    });
+    const clock = createFakeClock(Date.now());
+    const out = new LogCapture();
+    const logger = createServiceLogger({ destination: out });
+    const { close } = createServiceApp({
+      store,
+      keyring: createKeyring({
+        keys: [{ id: 'k1', secret: 'bg-errors-secret-0123456789abcdefghijklmn' }],
+      }),
+      clock,
+      admin: createAdminVerifier(store, clock, { fixed: 'tsa_x' }),
+      logger,
+      logRequests: false,
+    });
+    // The first attempt fails at once; wait for its log line (bounded).
+    for (let i = 0; i < 500 && !out.text().includes('access tokens'); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await close();
+    const entry = out.entries().find((e) => String(e.msg).startsWith('access tokens'));
+    expect(entry).toMatchObject({
+      level: 40,
+      err: { errorCode: 'ERR_TESSERA_STORE_UNAVAILABLE', message: 'events are down' },
     });
   });
 });
