@@ -47,7 +47,7 @@ describe('leaseSizeFor', () => {
 describe('the identity quota', () => {
   it('allows exactly the limit on one instance, with one store write per lease, and refuses without writing', async () => {
     const clock = createFakeClock();
-    const { store, updates } = counted(createMemoryStore({ clock }));
+    const { store, updates } = counted(createMemoryStore());
     const q = createIdentityQuota({
       store,
       collection: 'rl',
@@ -85,7 +85,7 @@ describe('the identity quota', () => {
 
   it('gives the end of a budget hit by hit, so one instance gets the whole limit', async () => {
     const clock = createFakeClock();
-    const store = createMemoryStore({ clock });
+    const store = createMemoryStore();
     const q = createIdentityQuota({
       store,
       collection: 'rl',
@@ -101,8 +101,8 @@ describe('the identity quota', () => {
   it('never allows more than the limit to concurrent hits on two instances sharing a SQLite file', async () => {
     const clock = createFakeClock();
     const file = join(dir, 'quota.db');
-    const one = counted(createSqliteStore({ path: file, clock }));
-    const two = counted(createSqliteStore({ path: file, clock }));
+    const one = counted(createSqliteStore({ path: file }));
+    const two = counted(createSqliteStore({ path: file }));
     await one.store.migrate();
     const rule = { limit: 1000, windowSeconds: WINDOW };
     const a = createIdentityQuota({ store: one.store, collection: 'rl', rule, clock });
@@ -125,7 +125,7 @@ describe('the identity quota', () => {
 
   it('keeps identities apart', async () => {
     const clock = createFakeClock();
-    const store = createMemoryStore({ clock });
+    const store = createMemoryStore();
     const q = createIdentityQuota({
       store,
       collection: 'rl',
