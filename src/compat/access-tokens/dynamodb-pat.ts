@@ -517,8 +517,9 @@ export class DynamoDBPat {
   }
 
   /**
-   * Tessera addition: forget every cached token (see `cache`), e.g. from the store's reconnect
-   * signal (PostgreSQL: `onEventsReconnect`). A no-op without a cache.
+   * Tessera addition: forget every cached token (see `cache`). Gaps in the store's event
+   * delivery need no call (the cache follows the subscription's status by itself); call it when
+   * changes may have been missed some other way. A no-op without a cache.
    */
   clearCache(): void {
     this.#pats.clearCache();

@@ -111,8 +111,9 @@ const SWEEP_BATCH = 500;
  * @param connection - `{ pool }` (a `pg.Pool`), `{ client }` (a connected
  *   `pg.Client`) or `{ url }` (the store creates and owns a pool)
  * @param options - `schema` (default `'tessera'`), `preparedStatements`
- *   (default true), `maxRetries` (default 10), `onError`, `onEventsReconnect`,
- *   `poolConfig`
+ *   (default true), `maxRetries` (default 10), `onError`, `onEventsReconnect`
+ *   (called after events are delivered again; subscribers get the same through
+ *   `subscribe`'s `onStatus`), `poolConfig`
  * @throws TypeError when the connection is missing, doubled or malformed, or the
  *   schema name is invalid; RangeError for a bad `maxRetries`
  * @example
