@@ -15,6 +15,8 @@ const ROWS = [
   'challenges-seq',
   'challenges-100',
   'use-redis',
+  'pat-verify-redis',
+  'pat-verify-postgres',
   'sessions-http',
   'sessions-http-embedded',
   'sessions-inproc',
@@ -32,7 +34,7 @@ function runQuick(): Promise<{ code: number | null; stdout: string; stderr: stri
     execFile(
       process.execPath,
       ['--expose-gc', '--import', 'tsx', 'bench/run.ts', '--quick'],
-      { cwd: root, timeout: 120_000, maxBuffer: 10 * 1024 * 1024 },
+      { cwd: root, timeout: 240_000, maxBuffer: 10 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? 1) : 0;
         resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
@@ -53,5 +55,5 @@ describe('npm run bench -- --quick', () => {
       const skipped = /SKIPPED: .+ not reachable/.test(line!);
       expect(measured || (skipped && process.env.CI !== 'true'), line).toBe(true);
     }
-  }, 150_000);
+  }, 270_000);
 });
