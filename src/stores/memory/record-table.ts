@@ -61,6 +61,19 @@ function isEmpty(index: IndexValues): boolean {
 }
 
 /**
+ * Freeze the data {@link mutateData} built from deeply frozen data: the object
+ * itself, and only the values the mutation put there (every other value is the
+ * previous version's, frozen already).
+ */
+function freezeMutated(next: JsonObject, m: Mutation): JsonObject {
+  Object.freeze(next);
+  if (m.set !== undefined) for (const k in m.set) deepFreeze(next[k]);
+  if (m.add !== undefined) for (const k in m.add) deepFreeze(next[k]);
+  if (m.remove !== undefined) for (const k in m.remove) deepFreeze(next[k]);
+  return next;
+}
+
+/**
  * Create an empty record table.
  * @param onIndex - called on every write and removal whose index values change
  * @example `const table = createRecordTable(() => {}); syncPut(table, input, 'insert', now);`
@@ -153,16 +166,26 @@ export function createRecordTable(onIndex: IndexListener): RecordTable {
         return { ok: false, current: recordAt(collection, key, slot) };
       }
       const index = indexes[slot] as IndexValues;
+      const next = freezeMutated(mutateData(before, mutation), mutation);
+      const nextIndex = mutateIndex(index, mutation);
+      const nextExpiresAt = mutation.expiresAt === undefined ? expiresAt : mutation.expiresAt;
       const record: StoredRecord = {
         collection,
         key,
         partition,
-        data: mutateData(before, mutation),
-        expiresAt: mutation.expiresAt === undefined ? expiresAt : mutation.expiresAt,
-        index: mutateIndex(index, mutation),
+        data: next,
+        expiresAt: nextExpiresAt,
+        index: nextIndex,
         version: version + 1,
       };
-      keep(slot, record, index);
+      if (nextIndex === index) {
+        // The common case (counters, flags): only data, expiry and version change.
+        data[slot] = next;
+        expires[slot] = nextExpiresAt === null ? NEVER : nextExpiresAt;
+        versions[slot] = version + 1;
+      } else {
+        keep(slot, record, index);
+      }
       return { ok: true, record, created: false };
     },
     remove(collection, key) {

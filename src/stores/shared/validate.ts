@@ -211,6 +211,11 @@ export function checkRecordInput(record: RecordInput): string {
 function checkFieldCondition(c: FieldCondition): void {
   if (typeof c !== 'object' || c === null)
     throw new InvalidInputError('condition must be an object', 'where');
+  // A condition built per call (one holding a hash, say) is not frozen: checked, never remembered.
+  if (!Object.isFrozen(c)) {
+    checkFieldConditionShape(c);
+    return;
+  }
   if (checked.has(c)) return;
   checkFieldConditionShape(c);
   remember(c);
@@ -227,7 +232,7 @@ function checkFieldConditionShape(c: FieldCondition): void {
     return;
   }
   if (c.op === 'eq' || c.op === 'ne') {
-    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) {
+    if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
       throw new InvalidInputError('eq/ne take a string, number, boolean or null', 'where');
     }
     if (typeof v === 'number' && !Number.isFinite(v))

@@ -89,6 +89,37 @@ describe('memory store: stored state', () => {
     expect((await store.get({ collection: 'c', key: 'k' }))?.data).toEqual({ value: { x: [1] } });
   });
 
+  it('freezes what an update puts in (set objects, added and filtered arrays) and what it keeps', async () => {
+    const store = createMemoryStore();
+    const ref = { collection: 'c', key: 'k' };
+    await store.put(
+      { ...ref, data: { n: 0, kept: { deep: [1] }, tags: ['a', 'b'] }, expiresAt: null },
+      { mode: 'insert', now: NOW },
+    );
+    const r = await store.update(ref, {
+      set: { obj: { x: [1] } },
+      inc: { n: 1 },
+      add: { more: ['m'] },
+      remove: { tags: ['a'] },
+    });
+    if (!r.ok) throw new Error('update refused');
+    const stored = await store.get(ref);
+    for (const d of [r.record.data, stored?.data as JsonObject]) {
+      expect(Object.isFrozen(d)).toBe(true);
+      expect(() => ((d.obj as JsonObject).x as number[]).push(2)).toThrow(TypeError);
+      expect(() => (d.more as string[]).push('z')).toThrow(TypeError);
+      expect(() => (d.tags as string[]).push('z')).toThrow(TypeError);
+      expect(() => ((d.kept as JsonObject).deep as number[]).push(2)).toThrow(TypeError);
+    }
+    expect((await store.get(ref))?.data).toEqual({
+      n: 1,
+      kept: { deep: [1] },
+      tags: ['b'],
+      obj: { x: [1] },
+      more: ['m'],
+    });
+  });
+
   it('keeps index lookups right across updates that do and do not change index values, deletes and reused slots', async () => {
     const store = createMemoryStore();
     const ref = { collection: 'c', key: 'k' };
