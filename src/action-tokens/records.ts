@@ -29,12 +29,19 @@ export interface TokenData {
 const MAX_KEY_LENGTH = 512;
 /** Actions whose names are cached at most (a cache, cleared when full). */
 const MAX_CACHED_ACTIONS = 1024;
-/** Characters `encodeURIComponent` leaves as they are. */
-const UNRESERVED_RE = /^[A-Za-z0-9\-_.!~*'()]*$/;
+/** 1 at the (ASCII) codes of the characters `encodeURIComponent` leaves as they are. */
+const UNRESERVED = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()") {
+  UNRESERVED[c.charCodeAt(0)] = 1;
+}
 
 /** `encodeURIComponent(s)`, without building a copy when nothing needs escaping. */
 function encodePart(s: string): string {
-  return UNRESERVED_RE.test(s) ? s : encodeURIComponent(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || UNRESERVED[c] === 0) return encodeURIComponent(s);
+  }
+  return s;
 }
 
 /** The addresses derived from one action name. */

@@ -88,8 +88,9 @@ export function createUse(ctx: UseContext): UseApi {
     budget === false
       ? undefined
       : Object.freeze({ field: 'failures', op: 'lt', value: budget.maxFailures });
+  const tokenDigest = hasher.tagged('action-token');
   const hashOf = (owner: string, action: string, value: string, kid: string) =>
-    hasher.digest(['action-token', owner, action, value], kid);
+    tokenDigest([owner, action, value], kid);
   const useOptions = (now: number, h: string): UpdateOptions => ({
     where: {
       liveAt: now,

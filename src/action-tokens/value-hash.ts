@@ -19,23 +19,43 @@ export interface ValueHasher {
   digest(parts: readonly string[], kid?: string): string;
   /** {@link ValueHasher.digest} under every key id, the active key first. */
   digestAll(parts: readonly string[]): string[];
+  /**
+   * A digest whose first part is always `tag`: `tagged(tag)(parts, kid)`
+   * equals `digest([tag, ...parts], kid)`, with the tag encoded once instead
+   * of on every call.
+   */
+  tagged(tag: string): (parts: readonly string[], kid?: string) => string;
 }
 
 /** Grown on demand; parts are at most a few KiB (values 1024 characters, names 256). */
 let scratch = Buffer.allocUnsafe(4096);
 
-/** Write `parts` as `uint32be(byteLength) || utf8(part)` each; returns the length written. */
-function encodeInto(parts: readonly string[]): number {
-  let bound = 0;
-  for (const p of parts) bound += 4 + 3 * p.length;
-  if (bound > scratch.length) scratch = Buffer.allocUnsafe(bound);
-  let offset = 0;
+/** Largest number of bytes `parts` can take, length prefixes included. */
+function bound(parts: readonly string[]): number {
+  let n = 0;
+  for (const p of parts) n += 4 + 3 * p.length;
+  return n;
+}
+
+/**
+ * Write `parts` into `buf` from `offset` as `uint32be(byteLength) || utf8(part)`
+ * each (`buf` holds at least {@link bound} more bytes); returns the end offset.
+ */
+function writeParts(buf: Buffer, offset: number, parts: readonly string[]): number {
+  let at = offset;
   for (const p of parts) {
-    const n = scratch.write(p, offset + 4, 'utf8');
-    scratch.writeUInt32BE(n, offset);
-    offset += 4 + n;
+    const n = buf.write(p, at + 4, 'utf8');
+    buf.writeUInt32BE(n, at);
+    at += 4 + n;
   }
-  return offset;
+  return at;
+}
+
+/** Write `parts` into the shared scratch buffer; returns the length written. */
+function encodeInto(parts: readonly string[]): number {
+  const n = bound(parts);
+  if (n > scratch.length) scratch = Buffer.allocUnsafe(n);
+  return writeParts(scratch, 0, parts);
 }
 
 /**
@@ -67,11 +87,28 @@ export function createValueHasher(keyring: Keyring, purpose: string): ValueHashe
     const n = encodeInto(parts);
     return createHmac('sha256', key).update(scratch.subarray(0, n)).digest('base64url');
   };
+  const tagged = (tag: string) => {
+    // The tag's encoding stays at the start of this buffer; only the other parts are written.
+    let buf = Buffer.allocUnsafe(4096 + bound([tag]));
+    const start = writeParts(buf, 0, [tag]);
+    return (parts: readonly string[], kid: string = keyring.activeId): string => {
+      const key = keyFor(kid);
+      const need = start + bound(parts);
+      if (need > buf.length) {
+        const grown = Buffer.allocUnsafe(need);
+        buf.copy(grown, 0, 0, start);
+        buf = grown;
+      }
+      const n = writeParts(buf, start, parts);
+      return createHmac('sha256', key).update(buf.subarray(0, n)).digest('base64url');
+    };
+  };
   return Object.freeze({
     digest,
     digestAll(parts: readonly string[]): string[] {
       const ids = [keyring.activeId, ...keyring.ids.filter((id) => id !== keyring.activeId)];
       return ids.map((kid) => digest(parts, kid));
     },
+    tagged,
   });
 }

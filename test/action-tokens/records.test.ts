@@ -88,6 +88,15 @@ describe('action token records', () => {
     expect(at.ownerOf(login, at.throttleRef(login, 'x').key)).toBeNull();
   });
 
+  it('escape each part of a key exactly as encodeURIComponent does, character by character', () => {
+    const at = createTokenAddresses('action');
+    const login = at.names('login');
+    const chars = Array.from({ length: 0x250 }, (_, c) => String.fromCharCode(c));
+    for (const owner of [...chars.map((c) => `u${c}v`), 'plain-Owner_1.x!~*()', '𝄞', '€']) {
+      expect(at.tokenRef(login, owner).key).toBe(`k:login:${encodeURIComponent(owner)}`);
+    }
+  });
+
   it('refuse a bad action name even after many good ones were cached', () => {
     const at = createTokenAddresses('action');
     for (let i = 0; i < 2000; i++) at.names(`a${i}`);

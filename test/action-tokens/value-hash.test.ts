@@ -28,6 +28,23 @@ describe('value hasher', () => {
     }
   });
 
+  it('gives with a tag the digest of the tag followed by the parts, also after its buffer grew', () => {
+    const tagged = fast.tagged('action-token');
+    const check = () => {
+      for (const parts of samples) {
+        for (const kid of keyring.ids) {
+          expect(tagged(parts, kid)).toBe(reference.digest(['action-token', ...parts], kid));
+        }
+        expect(tagged(parts)).toBe(reference.digest(['action-token', ...parts]));
+      }
+    };
+    check();
+    expect(tagged(['x', 'é'.repeat(10_000)])).toBe(
+      reference.digest(['action-token', 'x', 'é'.repeat(10_000)]),
+    );
+    check();
+  });
+
   it('gives the same digests again after a long input grew its buffer', () => {
     const before = samples.map((p) => fast.digest(p));
     fast.digest(['x', 'é'.repeat(10_000)]);
