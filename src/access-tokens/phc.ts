@@ -9,12 +9,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeStrictBase64Unpadded } from '../core/encoding/base64url.js';
 import {
   createHmacHasher,
+  digestsEqual,
   type ParsedPhc,
   parsePhc,
   type ScryptPhcOptions,
   scryptParamsError,
   scryptPhc,
-  sha256Into,
+  sha256Latin1,
   sha256Phc,
   type VerifyPhcResult,
   verifyPhc,
@@ -102,11 +103,18 @@ export function phcProblem(phc: unknown, keyring: Keyring | undefined): PhcProbl
 
 /**
  * A stored PHC string parsed once (per record version) for the fast checks:
- * the digest bytes of a well-formed `$sha256$` or `$hmac-sha256$` string;
- * anything else is left to the core's `verifyPhc`.
+ * the digest bytes of a well-formed `$sha256$` or `$hmac-sha256$` string
+ * (a SHA-256 one also as a latin1 string, see `sha256Latin1`); anything else
+ * is left to the core's `verifyPhc`.
  */
 export type PreparedPhc =
-  | { readonly kind: 'sha256'; readonly phc: string; readonly hash: Buffer }
+  | {
+      readonly kind: 'sha256';
+      readonly phc: string;
+      readonly hash: Buffer;
+      /** `hash` as a latin1 string, compared with `digestsEqual`. */
+      readonly latin1: string;
+    }
   | { readonly kind: 'hmac'; readonly phc: string; readonly keyId: string; readonly hash: Buffer }
   | { readonly kind: 'core'; readonly phc: string };
 
@@ -132,7 +140,7 @@ function decode32(text: string): Buffer | undefined {
 export function preparePhc(phc: string): PreparedPhc {
   if (phc.length === SHA256_HEAD.length + B64_32_LENGTH && phc.startsWith(SHA256_HEAD)) {
     const hash = decode32(phc.slice(SHA256_HEAD.length));
-    if (hash !== undefined) return { kind: 'sha256', phc, hash };
+    if (hash !== undefined) return { kind: 'sha256', phc, hash, latin1: hash.toString('latin1') };
   } else if (phc.startsWith('$hmac-sha256$')) {
     const m = HMAC_RE.exec(phc);
     const hash = m === null ? undefined : decode32(m[2]!);
@@ -167,13 +175,13 @@ export interface SecretHasher {
   /**
    * Spend what a wrong-secret check of a SHA-256 or HMAC hash spends, so an
    * unknown token id answers in about the time a wrong secret does.
+   * @returns the outcome of that comparison (returned so it is never optimized away)
    */
-  spend(secret: Buffer): void;
+  spend(secret: Buffer): boolean;
 }
 
 const EMPTY_32 = Buffer.alloc(32);
-// Receives digests that are compared at once (never across an await).
-const SCRATCH = Buffer.alloc(32);
+const EMPTY_32_LATIN1 = EMPTY_32.toString('latin1');
 const VALID: VerifyPhcResult = Object.freeze({ valid: true });
 const WRONG: VerifyPhcResult = Object.freeze({ valid: false, reason: 'invalid_secret' });
 
@@ -209,8 +217,10 @@ export function createSecretHasher(
     digest?: Buffer,
   ): VerifyPhcResult | Promise<VerifyPhcResult> {
     if (prepared.kind === 'sha256') {
-      if (digest === undefined) sha256Into(secret, SCRATCH);
-      return timingSafeEqual(prepared.hash, digest ?? SCRATCH) ? VALID : WRONG;
+      // Without a known digest, the SHA-256 as a latin1 string: no Buffer to allocate or fill.
+      if (digest === undefined)
+        return digestsEqual(sha256Latin1(secret), prepared.latin1) ? VALID : WRONG;
+      return timingSafeEqual(prepared.hash, digest) ? VALID : WRONG;
     }
     if (prepared.kind === 'hmac' && keyring !== undefined && keyring.ids.includes(prepared.keyId)) {
       const mac = createHmac('sha256', keyring.deriveKey(HMAC_PURPOSE, prepared.keyId))
@@ -225,10 +235,12 @@ export function createSecretHasher(
     hash,
     check,
     spend(secret: Buffer) {
-      const key = keyring === undefined ? undefined : keyring.deriveKey(HMAC_PURPOSE);
-      if (key === undefined) sha256Into(secret, SCRATCH);
-      const mac = key === undefined ? SCRATCH : createHmac('sha256', key).update(secret).digest();
-      timingSafeEqual(mac, EMPTY_32);
+      // The work of a wrong-secret `check` of the kind of hash a keyring implies.
+      if (keyring === undefined) {
+        return digestsEqual(sha256Latin1(secret), EMPTY_32_LATIN1);
+      }
+      const mac = createHmac('sha256', keyring.deriveKey(HMAC_PURPOSE)).update(secret).digest();
+      return timingSafeEqual(mac, EMPTY_32);
     },
     async verify(secret: Buffer, phc: string, digest?: Buffer) {
       return check(secret, preparePhc(phc), digest);

@@ -241,6 +241,41 @@ export function sha256Into(data: Uint8Array, out: Buffer, offset = 0): void {
 }
 
 /**
+ * The SHA-256 digest of `data` as a 32-character latin1 string, one
+ * character per byte (`Buffer.from(s, 'latin1')` gives the bytes back): what
+ * Node's one-shot hash returns without allocating a Buffer or copying into
+ * one. Compare such digests with {@link digestsEqual}.
+ *
+ * @param data - the bytes to hash
+ * @returns the digest, characters `\u0000`..`\u00ff`
+ * @example `digestsEqual(sha256Latin1(secret), stored.toString('latin1'))`
+ */
+export function sha256Latin1(data: Uint8Array): string {
+  return oneShot === undefined
+    ? createHash('sha256').update(data).digest('binary')
+    : oneShot('sha256', data, 'latin1');
+}
+
+/**
+ * Whether two digests written as latin1 strings (see {@link sha256Latin1})
+ * are equal, in constant time: every character is compared, with no branch
+ * on their values, so the time depends only on the length (which is public:
+ * a digest's length is its algorithm's). Strings of different lengths are
+ * unequal at once.
+ *
+ * @param a - a digest as a latin1 string
+ * @param b - another digest as a latin1 string
+ * @returns whether they are the same bytes
+ * @example `digestsEqual(sha256Latin1(secret), expected) // true or false, same time`
+ */
+export function digestsEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/**
  * The SHA-256 digest of `data` as a new Buffer (see {@link sha256Into} to
  * reuse one).
  *
