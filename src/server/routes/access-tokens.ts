@@ -57,7 +57,10 @@ const RegisterSchema = z
     isAdmin: z.boolean().optional(),
     roles: Roles.optional(),
     expiresAt: EpochMs.nullable().optional(),
-    format: z.enum(['tessera', 'legacy']).optional(),
+    format: z.enum(['tessera', 'legacy']).optional().openapi({
+      description:
+        "The token format the secret verifies in: `tessera` (`prefix_` + id + secret + checksum) or `legacy` (the seed's `pat_<id>.<base64>`). Default: `legacy` for a `$scrypt$` hash (a token migrated from @access-tokens/core), `tessera` otherwise.",
+    }),
     createdAt: EpochMs.optional(),
   })
   .openapi('AccessTokenRegister');
@@ -235,7 +238,8 @@ export function mountAccessTokenRoutes(
     path: '/v1/access-tokens/{tokenId}',
     operationId: 'registerAccessToken',
     summary: 'Register a token generated elsewhere, by its PHC hash',
-    description: 'For migrations: stores the token under its id with the given secret hash.',
+    description:
+      "For migrations: stores the token under its id with the given secret hash. A `$scrypt$` hash without `format` verifies the seed's `pat_<id>.<base64>` token it came from.",
     tags,
     auth: { roles: manage },
     params: IdParams,
