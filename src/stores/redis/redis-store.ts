@@ -471,7 +471,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       if (closed) return;
       closed = true;
       for (const stop of [...sweepers]) stop();
-      await answers.flush().catch(() => {});
+      // Sent ahead of anything the close sends, never awaited: a client the user
+      // closed or that is reconnecting must not hold up close().
+      void answers.flush();
       await events.close();
       if (owned) await closeConnection(client);
     },
