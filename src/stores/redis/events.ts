@@ -92,8 +92,16 @@ export async function closeConnection(client: Redis | Cluster, timeoutMs = 2000)
   await ended;
 }
 
+/** First delay before a subscriber connection that ended is replaced, ms (doubling). */
+const REOPEN_FIRST_MS = 250;
+/** Longest delay between attempts to replace it, ms. */
+const REOPEN_MAX_MS = 30_000;
+/** Attempts to reconnect to a Cluster node before its connection ends and another master is chosen. */
+const NODE_ATTEMPTS = 10;
+
 /** Reconnection delays of the subscriber connection to a Cluster node, ms. */
-const nodeRetry = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+const nodeRetry = (times: number): number | null =>
+  times > NODE_ATTEMPTS ? null : Math.min(50 * 2 ** Math.min(times, 6), 2000);
 
 /**
  * Open a subscriber connection: a duplicate of a single-node client; for a
@@ -128,8 +136,10 @@ interface Watcher {
  * connection closes (it then reconnects and ioredis resubscribes), `true`
  * once it is ready again and Redis has confirmed a `SUBSCRIBE` of every
  * channel this store listens to. A connection that ends for good (a
- * `retryStrategy` that gave up) stays `false` until a later `subscribe`
- * opens a new one.
+ * `retryStrategy` that gave up; on a Cluster, ten failed reconnections to its
+ * node) is replaced by a new one (on a Cluster, to a master chosen again),
+ * tried after 250 ms and then at doubling intervals up to 30 s; `true` once it
+ * has subscribed every channel.
  * @param client - the store's connection (used to publish and to duplicate)
  * @param channelName - maps an event channel to its pub/sub channel name
  * @param options - `readyTimeoutMs` for the subscriber connection; `onError`
@@ -210,11 +220,26 @@ export function createRedisEvents(
     });
     s.on('end', () => {
       if (closed || sub !== s) return;
-      // Ended for good: a later subscribe opens a new connection.
+      // Ended for good (its retry strategy gave up, or a Cluster node it was
+      // kept to is gone): open a new connection for the channels listened to.
       sub = null;
       opening = null;
       options.onError(new StoreUnavailableError('the Redis subscriber connection ended'));
+      if (byName.size > 0) reopen(REOPEN_FIRST_MS);
     });
+  };
+
+  /** Open a new subscriber connection after `delayMs`, backing off while it fails. */
+  const reopen = (delayMs: number): void => {
+    const timer = setTimeout(() => {
+      if (closed || sub !== null || opening !== null || byName.size === 0) return;
+      subscriber().catch((err: unknown) => {
+        if (closed) return;
+        options.onError(toStoreError(err, 'subscribe'));
+        reopen(Math.min(delayMs * 2, REOPEN_MAX_MS));
+      });
+    }, delayMs);
+    timer.unref?.();
   };
 
   const subscriber = (): Promise<Redis | Cluster> => {
@@ -287,8 +312,9 @@ export function createRedisEvents(
         done = true;
         if (watcher !== undefined) watchers.delete(watcher);
         await off();
-        if (!local.channels().includes(channel) && sub !== null && !closed) {
-          byName.delete(name);
+        if (local.channels().includes(channel)) return;
+        byName.delete(name);
+        if (sub !== null && !closed) {
           try {
             await sub.unsubscribe(name);
           } catch (err) {

@@ -203,6 +203,48 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: cross-process
       }
     }, 60_000);
 
+    it('replaces a subscriber connection that ended for good, and tells its subscriptions when delivery is back', async () => {
+      // A client whose retry strategy gives up at once: its subscriber's
+      // connection ends when killed; the store opens a new one, resubscribes
+      // every channel, and reports `true`.
+      const name = `tessera-test-end-${randomSuffix(4)}`;
+      const client = await openClient(REDIS_URL, {
+        connectionName: name,
+        retryStrategy: () => null,
+      });
+      const errors: unknown[] = [];
+      const store = createRedisStore({ client, prefix, onError: (e) => errors.push(e) });
+      const publisher = await open();
+      const admin = await openClient(REDIS_URL);
+      const channel = `pat:changed:${randomSuffix(3)}`;
+      const got: string[] = [];
+      const status = statusLog();
+      try {
+        await store.migrate();
+        await store.events.subscribe(channel, (m) => got.push(m), { onStatus: status.onStatus });
+        expect(await killSubscriber(admin, name)).toBe(1);
+        expect(await status.nth(1)).toBe(false);
+        expect(await status.nth(2)).toBe(true);
+        expect(String((errors[0] as Error).message)).toMatch(/subscriber connection ended/);
+        // The new connection is the subscriber: what is published now arrives.
+        await publisher.events.publish(channel, 'after');
+        for (let i = 0; i < 300 && !got.includes('after'); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        expect(got).toEqual(['after']);
+        expect(status.seen).toEqual([false, true]);
+        const subscribers = (await admin.client('LIST'))
+          .toString()
+          .split('\n')
+          .filter((l) => l.includes(`name=${name}`) && /\bsub=[1-9]/.test(l));
+        expect(subscribers).toHaveLength(1);
+      } finally {
+        await store.close();
+        client.disconnect();
+        await admin.quit();
+      }
+    }, 60_000);
+
     it('tells its subscriptions delivery stopped when the store is closed', async () => {
       const store = createRedisStore({ url: REDIS_URL, prefix });
       await store.migrate();
