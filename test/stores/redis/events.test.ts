@@ -233,10 +233,9 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: cross-process
         }
         expect(got).toEqual(['after']);
         expect(status.seen).toEqual([false, true]);
-        const subscribers = (await admin.client('LIST'))
-          .toString()
+        const subscribers = String(await admin.client('LIST'))
           .split('\n')
-          .filter((l) => l.includes(`name=${name}`) && /\bsub=[1-9]/.test(l));
+          .filter((l: string) => l.includes(`name=${name}`) && /\bsub=[1-9]/.test(l));
         expect(subscribers).toHaveLength(1);
       } finally {
         await store.close();
