@@ -15,7 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Notification } from 'pg';
-import type { StoreEvents, SubscribeOptions } from '../contract.js';
+import type { StoreEvents } from '../contract.js';
+import { createDeliveryStatus } from '../shared/delivery-status.js';
 import { checkEvent, createLocalEvents } from '../shared/local-events.js';
 import type { Db, Dedicated } from './db.js';
 import { toStoreError } from './errors.js';
@@ -45,13 +46,6 @@ export interface PostgresEvents extends StoreEvents {
   close(): Promise<void>;
 }
 
-/** One subscription's delivery status (see {@link SubscribeOptions}). */
-interface Watcher {
-  readonly onStatus: (live: boolean) => void;
-  /** What it was told last (it starts live). */
-  live: boolean;
-}
-
 /**
  * Create the events of a PostgreSQL store.
  * @example `const events = createPostgresEvents({ db: () => db, channel: 'tessera_events_tessera', onError });`
@@ -67,27 +61,7 @@ export function createPostgresEvents(options: PostgresEventsOptions): PostgresEv
   let wanted = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let delay = baseDelay;
-  const watchers = new Set<Watcher>();
-  /** Whether a listening connection is up (false from a loss until `LISTEN` succeeds again). */
-  let delivering = true;
-
-  const tell = (w: Watcher, live: boolean): void => {
-    if (w.live === live) return;
-    w.live = live;
-    try {
-      w.onStatus(live);
-    } catch (err) {
-      try {
-        options.onError(err);
-      } catch {
-        // A failing error handler must not stop the listener.
-      }
-    }
-  };
-  const setDelivering = (live: boolean): void => {
-    delivering = live;
-    for (const w of [...watchers]) tell(w, live);
-  };
+  const status = createDeliveryStatus(options.onError);
 
   const onNotification = (msg: Notification): void => {
     if (msg.channel !== channel || msg.payload === undefined) return;
@@ -111,7 +85,7 @@ export function createPostgresEvents(options: PostgresEventsOptions): PostgresEv
     detach(c);
     c.release(err instanceof Error ? err : new Error(String(err)));
     if (closed || !wanted) return;
-    setDelivering(false);
+    status.set(false);
     report(err);
     scheduleReconnect();
   }
@@ -147,7 +121,7 @@ export function createPostgresEvents(options: PostgresEventsOptions): PostgresEv
     }
     conn = c;
     delay = baseDelay;
-    if (!delivering) setDelivering(true);
+    if (!status.delivering) status.set(true);
   };
 
   const ensure = (): Promise<void> => {
@@ -217,26 +191,24 @@ export function createPostgresEvents(options: PostgresEventsOptions): PostgresEv
     async subscribe(ch, listener, subscribeOptions) {
       checkEvent(ch);
       const onStatus = subscribeOptions?.onStatus;
-      const watcher: Watcher | undefined =
-        onStatus === undefined ? undefined : { onStatus, live: true };
+      const watcher = status.add(onStatus);
       const off = await local.subscribe(ch, listener);
-      if (watcher !== undefined) watchers.add(watcher);
       wanted = true;
       try {
         await ensure();
       } catch (err) {
-        if (watcher !== undefined) watchers.delete(watcher);
+        status.remove(watcher);
         await off();
         if (local.channels().length === 0) wanted = false;
         throw toStoreError(err, 'subscribe');
       }
       // Set up while the connection is lost and not yet back.
-      if (watcher !== undefined && !delivering) tell(watcher, false);
+      status.catchUp(watcher);
       let done = false;
       return async () => {
         if (done) return;
         done = true;
-        if (watcher !== undefined) watchers.delete(watcher);
+        status.remove(watcher);
         await off();
         if (local.channels().length === 0) await stop();
       };
@@ -244,8 +216,7 @@ export function createPostgresEvents(options: PostgresEventsOptions): PostgresEv
     async close() {
       closed = true;
       // Nothing is delivered any more.
-      for (const w of [...watchers]) tell(w, false);
-      watchers.clear();
+      status.close();
       await stop();
       await connecting?.catch(() => {});
     },

@@ -17,7 +17,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../core/errors.js';
-import type { StoreEvents, SubscribeOptions } from '../contract.js';
+import type { StoreEvents } from '../contract.js';
+import { createDeliveryStatus } from '../shared/delivery-status.js';
 import { checkEvent, createLocalEvents } from '../shared/local-events.js';
 import { toStoreError } from './errors.js';
 
@@ -122,13 +123,6 @@ async function openSubscriber(
   return node.duplicate({ lazyConnect: false, readOnly: false, retryStrategy: nodeRetry });
 }
 
-/** One subscription's delivery status (see {@link SubscribeOptions}). */
-interface Watcher {
-  readonly onStatus: (live: boolean) => void;
-  /** What it was told last (it starts live). */
-  live: boolean;
-}
-
 /**
  * Create the events of a Redis store.
  *
@@ -154,32 +148,12 @@ export function createRedisEvents(
   const local = createLocalEvents(options.onError);
   const sender = randomBytes(8).toString('hex');
   const byName = new Map<string, string>();
-  const watchers = new Set<Watcher>();
+  const status = createDeliveryStatus(options.onError);
   let sub: Redis | Cluster | null = null;
   let opening: Promise<Redis | Cluster> | null = null;
   let closed = false;
-  /** Whether the subscriber connection delivers every subscribed channel. */
-  let delivering = true;
   /** Counts connection losses, so a confirmation that raced one is ignored. */
   let losses = 0;
-
-  const tell = (w: Watcher, live: boolean): void => {
-    if (w.live === live) return;
-    w.live = live;
-    try {
-      w.onStatus(live);
-    } catch (err) {
-      try {
-        options.onError(err);
-      } catch {
-        // A failing error handler must not break the connection's event handling.
-      }
-    }
-  };
-  const setDelivering = (live: boolean): void => {
-    delivering = live;
-    for (const w of [...watchers]) tell(w, live);
-  };
 
   const onMessage = (name: string, payload: string) => {
     const channel = byName.get(name);
@@ -198,7 +172,7 @@ export function createRedisEvents(
       const subscribed = names.length === 0 ? Promise.resolve() : s.subscribe(...names);
       subscribed.then(
         () => {
-          if (!closed && sub === s && at === losses) setDelivering(true);
+          if (!closed && sub === s && at === losses) status.set(true);
         },
         (err: unknown) => {
           // Still not delivering; the next reconnection tries again.
@@ -213,7 +187,7 @@ export function createRedisEvents(
     s.on('close', () => {
       if (closed || sub !== s) return;
       losses++;
-      if (delivering) setDelivering(false);
+      if (status.delivering) status.set(false);
     });
     s.on('ready', () => {
       if (!closed && sub === s) confirm(s);
@@ -265,7 +239,7 @@ export function createRedisEvents(
       }
       sub = s;
       watch(s);
-      if (!delivering) setDelivering(true);
+      if (!status.delivering) status.set(true);
       return s;
     })();
     return opening;
@@ -287,12 +261,10 @@ export function createRedisEvents(
       checkEvent(channel);
       if (closed) throw new StoreUnavailableError('the Redis store is closed');
       const onStatus = subscribeOptions?.onStatus;
-      const watcher: Watcher | undefined =
-        onStatus === undefined ? undefined : { onStatus, live: true };
+      const watcher = status.add(onStatus);
       const name = channelName(channel);
       const first = !local.channels().includes(channel);
       const off = await local.subscribe(channel, listener);
-      if (watcher !== undefined) watchers.add(watcher);
       try {
         const s = await subscriber();
         if (first) {
@@ -300,17 +272,17 @@ export function createRedisEvents(
           await s.subscribe(name);
         }
       } catch (err) {
-        if (watcher !== undefined) watchers.delete(watcher);
+        status.remove(watcher);
         await off();
         throw toStoreError(err, 'subscribe');
       }
       // Set up while the connection is between a loss and its confirmation.
-      if (watcher !== undefined && !delivering) tell(watcher, false);
+      status.catchUp(watcher);
       let done = false;
       return async () => {
         if (done) return;
         done = true;
-        if (watcher !== undefined) watchers.delete(watcher);
+        status.remove(watcher);
         await off();
         if (local.channels().includes(channel)) return;
         byName.delete(name);
@@ -327,8 +299,7 @@ export function createRedisEvents(
     async close() {
       closed = true;
       // Nothing is delivered any more.
-      for (const w of [...watchers]) tell(w, false);
-      watchers.clear();
+      status.close();
       const s = sub ?? (opening ? await opening.catch(() => null) : null);
       sub = null;
       opening = null;
