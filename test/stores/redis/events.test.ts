@@ -218,19 +218,28 @@ if (gateBackend(`Redis at ${REDIS_URL}`, available, ['redis store: cross-process
       const admin = await openClient(REDIS_URL);
       const channel = `pat:changed:${randomSuffix(3)}`;
       const got: string[] = [];
+      let arrived: () => void = () => {};
+      const after = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
       const status = statusLog();
       try {
         await store.migrate();
-        await store.events.subscribe(channel, (m) => got.push(m), { onStatus: status.onStatus });
+        await store.events.subscribe(
+          channel,
+          (m) => {
+            got.push(m);
+            if (m === 'after') arrived();
+          },
+          { onStatus: status.onStatus },
+        );
         expect(await killSubscriber(admin, name)).toBe(1);
         expect(await status.nth(1)).toBe(false);
         expect(await status.nth(2)).toBe(true);
         expect(String((errors[0] as Error).message)).toMatch(/subscriber connection ended/);
         // The new connection is the subscriber: what is published now arrives.
         await publisher.events.publish(channel, 'after');
-        for (let i = 0; i < 300 && !got.includes('after'); i++) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await after;
         expect(got).toEqual(['after']);
         expect(status.seen).toEqual([false, true]);
         const subscribers = String(await admin.client('LIST'))
